@@ -1,0 +1,126 @@
+// Package bot is the channel-neutral conversation engine of supportbot.
+//
+// It holds the domain types (Inbound, Reply, Button, Session, Flow, UserError),
+// the interfaces the engine consumes (Store) and the Engine itself. It imports
+// only the standard library, looplab/fsm and go-i18n; channel adapters live in
+// subpackages (bot/console, bot/telegram) and import bot, never each other.
+package bot
+
+import (
+	"time"
+)
+
+// SchemaVersion is the version of the persisted Session encoding.
+const SchemaVersion = 1
+
+// Inbound is one event from a customer, translated by a channel adapter.
+type Inbound struct {
+	// Key identifies the conversation: "channel:chatID", e.g. "telegram:42".
+	Key string
+	// UpdateID is the platform's id for this event. Redelivered ids are
+	// ignored. Zero disables de-duplication for this event.
+	UpdateID int64
+	// Text is what the customer typed (empty for a button press).
+	Text string
+	// Data is the callback token of a pressed button (empty for text).
+	Data string
+	// MessageID is the platform id of the customer's message, or of the bot
+	// message a pressed button was on. Zero if the channel has none.
+	MessageID int
+	// LangHint is the platform's language hint, e.g. Telegram's language_code.
+	LangHint string
+	// Name is the customer's display name on the platform, if known.
+	Name string
+}
+
+// Button is one choice offered under a reply.
+type Button struct {
+	// Label is the localised text shown to the customer.
+	Label string
+	// Data is a short stable token (at most 64 bytes) returned when pressed.
+	Data string
+}
+
+// Reply is one outgoing action for a conversation, already localised.
+type Reply struct {
+	// Text is the localised message text (plain text, no markup).
+	Text string `json:",omitempty"`
+	// Buttons are rows of choices shown under the message.
+	Buttons [][]Button `json:",omitempty"`
+	// EditID, when non-zero, asks the channel to replace the text and buttons
+	// of its earlier message with this id instead of sending a new one.
+	EditID int `json:",omitempty"`
+	// DeleteID, when non-zero, asks the channel to delete the customer's
+	// message with this id (a password, a card number). Text is then empty.
+	DeleteID int `json:",omitempty"`
+}
+
+// Envelope is a Reply committed to the outbox, waiting for delivery.
+type Envelope struct {
+	// ID is the outbox sequence number, increasing in commit order.
+	ID uint64
+	// Key is the conversation the reply goes to.
+	Key string
+	// Lang is the language the reply was rendered in.
+	Lang  string `json:",omitempty"`
+	Reply Reply
+}
+
+// Frame is one running flow on a session's flow stack.
+type Frame struct {
+	Flow  string `json:"flow"`
+	State string `json:"state"`
+	// History holds the states visited, for /back.
+	History []string `json:"history,omitempty"`
+	// Vars are the values the customer has given in this flow.
+	Vars map[string]string `json:"vars,omitempty"`
+	// Attempts counts invalid inputs in the current state.
+	Attempts int `json:"attempts,omitempty"`
+	// Page is the page shown by a list state.
+	Page int `json:"page,omitempty"`
+}
+
+// Session is the persisted state of one conversation.
+type Session struct {
+	Version int    `json:"v"`
+	Key     string `json:"key"`
+	// Lang is the customer's chosen language ("en", "he"); empty means not chosen.
+	Lang string `json:"lang,omitempty"`
+	// Stack is the flow stack; the last frame is the active flow.
+	Stack []Frame `json:"stack,omitempty"`
+	// Token is the portal access token of a logged-in customer. The store
+	// encrypts it at rest.
+	Token string `json:"token,omitempty"`
+	// Customer is the logged-in customer's display name.
+	Customer string `json:"customer,omitempty"`
+	// Email is the logged-in customer's email.
+	Email string `json:"email,omitempty"`
+	// LoginFails counts consecutive wrong passwords; LockedUntil is set when
+	// they reach the limit.
+	LoginFails  int       `json:"login_fails,omitempty"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+	// Updated is when the session last handled an update.
+	Updated time.Time `json:"updated"`
+	// Inactive is set when the channel reports the customer unreachable
+	// (for example they blocked the bot).
+	Inactive bool `json:"inactive,omitempty"`
+}
+
+// Top returns the active frame, or nil when no flow runs.
+func (s *Session) Top() *Frame {
+	if len(s.Stack) == 0 {
+		return nil
+	}
+	return &s.Stack[len(s.Stack)-1]
+}
+
+// Commit is what one handled update changes, written in one transaction.
+type Commit struct {
+	Session Session
+	// UpdateID is recorded as handled (zero: nothing recorded).
+	UpdateID int64
+	// Replies are appended to the outbox; the store assigns their IDs and
+	// Key, and returns them.
+	Replies []Reply
+	Lang    string
+}

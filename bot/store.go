@@ -1,0 +1,32 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrDuplicate is returned by Store.Commit when the update id was already
+// handled; nothing was written.
+var ErrDuplicate = errors.New("bot: update already handled")
+
+// Store persists sessions, handled update ids and the outbox. The store
+// package implements it on bbolt.
+type Store interface {
+	// Load returns the session stored under key; ok is false if there is none.
+	Load(ctx context.Context, key string) (s Session, ok bool, err error)
+	// Handled reports whether updateID was already committed for the
+	// channel of key (the part before the first ':').
+	Handled(ctx context.Context, key string, updateID int64) (bool, error)
+	// Commit writes c.Session, records c.UpdateID as handled and appends
+	// c.Replies to the outbox, all in one durable transaction. It returns the
+	// envelopes it stored, in order. It returns ErrDuplicate, and writes
+	// nothing, when c.UpdateID was already handled.
+	Commit(ctx context.Context, c Commit) ([]Envelope, error)
+	// Pending returns up to limit undelivered envelopes in ID order.
+	Pending(ctx context.Context, limit int) ([]Envelope, error)
+	// Delivered removes delivered envelopes from the outbox.
+	Delivered(ctx context.Context, ids ...uint64) error
+	// Expire deletes sessions not updated since before and returns how many.
+	Expire(ctx context.Context, before time.Time) (int, error)
+}

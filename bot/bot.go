@@ -31,6 +31,9 @@ type Inbound struct {
 	LangHint string
 	// Name is the customer's display name on the platform, if known.
 	Name string
+	// Unsupported marks content the bot cannot read (a photo, a sticker, a
+	// voice note...); the engine answers it with a short localised note.
+	Unsupported bool
 }
 
 // Button is one choice offered under a reply.

@@ -56,6 +56,9 @@ type Reply struct {
 	// DeleteID, when non-zero, asks the channel to delete the customer's
 	// message with this id (a password, a card number). Text is then empty.
 	DeleteID int `json:",omitempty"`
+	// Secret says the customer's answer to this message is a password: a
+	// terminal reads it without echo.
+	Secret bool `json:",omitempty"`
 }
 
 // Envelope is a Reply committed to the outbox, waiting for delivery.
@@ -79,8 +82,8 @@ type Frame struct {
 	Vars map[string]string `json:"vars,omitempty"`
 	// Attempts counts invalid inputs in the current state.
 	Attempts int `json:"attempts,omitempty"`
-	// Page is the page shown by a list state.
-	Page int `json:"page,omitempty"`
+	// Pages remembers the page each list state showed, so /back returns to it.
+	Pages map[string]int `json:"pages,omitempty"`
 }
 
 // Session is the persisted state of one conversation.
@@ -115,6 +118,12 @@ func (s *Session) Top() *Frame {
 		return nil
 	}
 	return &s.Stack[len(s.Stack)-1]
+}
+
+// Command is a slash command with its localised description.
+type Command struct {
+	Name        string
+	Description string
 }
 
 // Commit is what one handled update changes, written in one transaction.

@@ -1,0 +1,293 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/looplab/fsm"
+)
+
+// The events every flow understands. Flows may declare more (a button's
+// event, an action's outcome).
+const (
+	EventNext   = "next"
+	EventFail   = "fail"
+	EventBack   = "back"
+	EventCancel = "cancel"
+)
+
+// MaxCallbackData is Telegram's limit on a button's callback data.
+const MaxCallbackData = 64
+
+// ErrLoginRequired is returned by a state's Enter when the portal no longer
+// accepts the customer's token; the engine runs the login flow and then
+// re-enters the state.
+var ErrLoginRequired = errors.New("bot: login required")
+
+// UserError is an expected outcome the customer must be told about, such as
+// the portal being unavailable. MsgID is a locale message ID, never text.
+type UserError struct {
+	MsgID string
+	Data  map[string]any
+	Err   error
+}
+
+func (e *UserError) Error() string {
+	if e.Err != nil {
+		return e.MsgID + ": " + e.Err.Error()
+	}
+	return e.MsgID
+}
+
+func (e *UserError) Unwrap() error { return e.Err }
+
+// On maps an event to the state it leads to.
+type On map[string]string
+
+// Validator checks typed input. It returns the normalised value, or the
+// message ID of the problem to show before re-prompting.
+type Validator func(text string) (value, problem string)
+
+// Btn is a fixed button of a state: a label message ID and the event it fires.
+type Btn struct {
+	Label string
+	Event string
+}
+
+// Option is one choice in a list state: a label already rendered for the
+// customer (Turn.T) and the value stored in the state's Var when chosen.
+type Option struct {
+	Label string
+	Value string
+}
+
+// State is one step of a flow.
+//
+// On entry the engine pushes login first if Auth is set and nobody is logged
+// in, then runs Enter. If Enter returns an event the flow moves on at once
+// (an action step); otherwise the Prompt is shown with Turn.Data, the list
+// Options (paginated), and the Buttons. Input then arrives as typed text,
+// checked by Ask, or as a button press.
+type State struct {
+	Name string
+	// Prompt is the message ID shown when the state waits for input.
+	Prompt string
+	// Enter runs on entry, outside any fsm transition and bbolt transaction.
+	Enter func(ctx context.Context, t *Turn) (event string, err error)
+	// Ask, if set, accepts typed text; a valid value is stored in Vars[Var]
+	// (or, for a Secret state, handed to the next state only) and fires next.
+	Ask Validator
+	// Secret marks a password: the customer's message is deleted and the
+	// value is never stored.
+	Secret bool
+	// Var names where a typed or chosen value is kept.
+	Var string
+	// List shows Turn.Options as buttons; choosing one stores its value in
+	// Vars[Var] and fires next.
+	List bool
+	// Buttons are fixed buttons, each firing its event.
+	Buttons []Btn
+	// Auth requires a logged-in customer.
+	Auth bool
+	// End finishes the flow after the prompt is shown.
+	End bool
+	// MaxAttempts bounds invalid inputs before the flow is cancelled
+	// (default 3).
+	MaxAttempts int
+	// On maps events to next states.
+	On On
+}
+
+// DeepLink lets "/start <Prefix><value>" open a flow at State with the
+// value stored in Var.
+type DeepLink struct {
+	Prefix string
+	Var    string
+	State  string
+	// Check validates the value; an invalid one opens the flow at its Start.
+	Check Validator
+}
+
+// Flow is one customer journey, declared as data.
+type Flow struct {
+	// Name is persisted in sessions: renaming needs a migration.
+	Name  string
+	Start string
+	// Title is the message ID of the flow's menu label and command description.
+	Title string
+	// Command, if set, starts the flow from any state ("/track").
+	Command string
+	// Menu places the flow on the main menu: MenuAlways, MenuGuest (only
+	// when logged out) or MenuMember (only when logged in).
+	Menu     MenuMode
+	DeepLink *DeepLink
+	States   []State
+	// Msgs lists message IDs the flow renders from Enter (Turn.Say, Turn.T),
+	// so the start-up check can prove both locales have them.
+	Msgs []string
+
+	byName map[string]*State
+	events []fsm.EventDesc
+}
+
+// MenuMode says when a flow appears on the main menu.
+type MenuMode int
+
+// Menu modes.
+const (
+	MenuNone MenuMode = iota
+	MenuAlways
+	MenuGuest
+	MenuMember
+)
+
+func (f *Flow) state(name string) *State { return f.byName[name] }
+
+// compile indexes the states, builds the fsm events and checks the graph:
+// dangling targets, unreachable states, duplicate states, callback data
+// over 64 bytes.
+func (f *Flow) compile() error {
+	if f.Name == "" || strings.ContainsAny(f.Name, ".|") {
+		return fmt.Errorf("flow %q: bad name", f.Name)
+	}
+	f.byName = make(map[string]*State, len(f.States))
+	for i := range f.States {
+		s := &f.States[i]
+		if _, dup := f.byName[s.Name]; dup {
+			return fmt.Errorf("flow %s: duplicate state %s", f.Name, s.Name)
+		}
+		if s.Name == "" || strings.ContainsAny(s.Name, ".|") {
+			return fmt.Errorf("flow %s: bad state name %q", f.Name, s.Name)
+		}
+		f.byName[s.Name] = s
+	}
+	if f.byName[f.Start] == nil {
+		return fmt.Errorf("flow %s: start state %q does not exist", f.Name, f.Start)
+	}
+	f.events = nil
+	for _, s := range f.States {
+		evs := make([]string, 0, len(s.On))
+		for ev := range s.On {
+			evs = append(evs, ev)
+		}
+		sort.Strings(evs)
+		for _, ev := range evs {
+			dst := s.On[ev]
+			if f.byName[dst] == nil {
+				return fmt.Errorf("flow %s: state %s: event %s leads to missing state %q", f.Name, s.Name, ev, dst)
+			}
+			f.events = append(f.events, fsm.EventDesc{Name: ev, Src: []string{s.Name}, Dst: dst})
+		}
+		for _, b := range s.Buttons {
+			if _, ok := s.On[b.Event]; !ok {
+				return fmt.Errorf("flow %s: state %s: button event %s has no transition", f.Name, s.Name, b.Event)
+			}
+			if n := len(callbackData(f.Name, s.Name, "e", b.Event)); n > MaxCallbackData {
+				return fmt.Errorf("flow %s: state %s: callback data for %s is %d bytes, over %d", f.Name, s.Name, b.Event, n, MaxCallbackData)
+			}
+		}
+		if (s.Ask != nil || s.List) && s.On[EventNext] == "" {
+			return fmt.Errorf("flow %s: state %s takes input but has no %s transition", f.Name, s.Name, EventNext)
+		}
+		if s.Ask == nil && !s.List && len(s.Buttons) == 0 && s.Enter == nil && !s.End {
+			return fmt.Errorf("flow %s: state %s is a dead end: no input, action or end", f.Name, s.Name)
+		}
+		if n := len(callbackData(f.Name, s.Name, "p", "999")); n > MaxCallbackData {
+			return fmt.Errorf("flow %s: state %s: callback data is %d bytes, over %d", f.Name, s.Name, n, MaxCallbackData)
+		}
+	}
+	if f.DeepLink != nil && f.byName[f.DeepLink.State] == nil {
+		return fmt.Errorf("flow %s: deep link state %q does not exist", f.Name, f.DeepLink.State)
+	}
+	// Reachability from Start (and the deep-link entry).
+	seen := map[string]bool{}
+	var walk func(string)
+	walk = func(n string) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		for _, dst := range f.byName[n].On {
+			walk(dst)
+		}
+	}
+	walk(f.Start)
+	if f.DeepLink != nil {
+		walk(f.DeepLink.State)
+	}
+	for _, s := range f.States {
+		if !seen[s.Name] {
+			return fmt.Errorf("flow %s: state %s is unreachable", f.Name, s.Name)
+		}
+	}
+	return nil
+}
+
+// messageIDs lists every message ID the flow's declaration references.
+func (f *Flow) messageIDs() []string {
+	ids := slices.Clone(f.Msgs)
+	if f.Title != "" {
+		ids = append(ids, f.Title)
+	}
+	for _, s := range f.States {
+		if s.Prompt != "" {
+			ids = append(ids, s.Prompt)
+		}
+		for _, b := range s.Buttons {
+			ids = append(ids, b.Label)
+		}
+	}
+	return ids
+}
+
+// machine builds a fresh fsm positioned at state. Flows never keep an fsm
+// between updates: the persisted state name is the truth.
+func (f *Flow) machine(state string, entered *[]string) *fsm.FSM {
+	cbs := fsm.Callbacks{}
+	for _, s := range f.States {
+		cbs["enter_"+s.Name] = func(_ context.Context, e *fsm.Event) {
+			*entered = append(*entered, e.Dst)
+		}
+	}
+	return fsm.NewFSM(state, f.events, cbs)
+}
+
+// Mermaid renders the flow's graph as a Mermaid state diagram.
+func (f *Flow) Mermaid() (string, error) {
+	if f.byName == nil {
+		if err := f.compile(); err != nil {
+			return "", err
+		}
+	}
+	return fsm.VisualizeForMermaidWithGraphType(f.machine(f.Start, new([]string)), fsm.StateDiagram)
+}
+
+// callbackData builds a button token: "<flow>.<state>|<kind>:<value>".
+func callbackData(flow, state, kind, value string) string {
+	return flow + "." + state + "|" + kind + ":" + value
+}
+
+// Global callback tokens, valid in any state.
+const (
+	dataMenu   = "menu|"
+	dataLang   = "lang|"
+	dataCmd    = "cmd|"
+	cmdCancel  = "cancel"
+	cmdBack    = "back"
+	cmdMenu    = "menu"
+	cmdLang    = "language"
+	cmdHelp    = "help"
+	cmdStart   = "start"
+	loginFlow  = "login"
+	kindEvent  = "e"
+	kindValue  = "v"
+	kindPage   = "p"
+	kindRetry  = "r"
+	pageSize   = 5
+	maxDepth   = 24
+	defAttempt = 3
+)

@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// Directional marks used to keep left-to-right fragments in order inside
+// Hebrew text (see HEBREW.md).
+const (
+	fsi = "\u2068" // first-strong isolate
+	pdi = "\u2069" // pop directional isolate
+	rlm = "\u200f" // right-to-left mark
+)
+
+// render localises one message. A missing message or template field is an
+// internal error: it is logged and the message ID is shown instead, and the
+// lint tests fail on it.
+func (e *Engine) render(lang, id string, data map[string]any, count any) string {
+	loc := e.localizers[lang]
+	if loc == nil {
+		loc = e.localizers[e.defaultLang]
+	}
+	rtl := lang == "he"
+	var td map[string]any
+	if len(data) > 0 {
+		td = make(map[string]any, len(data))
+		for k, v := range data {
+			if s, ok := v.(string); ok && rtl {
+				v = isolate(s)
+			}
+			td[k] = v
+		}
+	}
+	s, err := loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: td, PluralCount: count})
+	if err == nil && strings.Contains(s, "<no value>") {
+		err = errors.New("template field missing")
+	}
+	if err != nil {
+		e.missing(lang, id, err)
+		if s == "" {
+			s = id
+		}
+	}
+	if rtl {
+		s = rtlStart(s)
+	}
+	return s
+}
+
+func (e *Engine) missing(lang, id string, err error) {
+	e.log.Error("render message", "lang", lang, "msg", id, "err", err)
+	if e.onMissing != nil {
+		e.onMissing(fmt.Errorf("%s %s: %w", lang, id, err))
+	}
+}
+
+// isolate wraps a fragment with no right-to-left letters in a first-strong
+// isolate so it keeps its order inside Hebrew text.
+func isolate(s string) string {
+	if s == "" || strings.HasPrefix(s, fsi) {
+		return s
+	}
+	for _, r := range s {
+		if unicode.Is(unicode.Hebrew, r) || unicode.Is(unicode.Arabic, r) {
+			return s
+		}
+	}
+	return fsi + s + pdi
+}
+
+// rtlStart makes sure a Hebrew message's first strong character is
+// right-to-left, so Telegram lays it out right-to-left.
+func rtlStart(s string) string {
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Hebrew, r) || r == []rune(rlm)[0]:
+			return s
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == []rune(fsi)[0]:
+			return rlm + s
+		}
+	}
+	return s
+}

@@ -1,0 +1,87 @@
+package bot
+
+import (
+	"strconv"
+	"time"
+)
+
+// Turn is what a state's Enter sees and changes while one update is handled.
+type Turn struct {
+	// Session is the conversation; Enter may read it and set its login fields.
+	Session *Session
+	// Lang is the language replies are rendered in.
+	Lang string
+	// Now is the engine clock's time for this update.
+	Now time.Time
+	// Secret is the value typed into a Secret state during this update
+	// (a password). It is never stored.
+	Secret string
+	// Data is merged over the flow's Vars as the prompt's template data.
+	Data map[string]any
+	// Options are a list state's choices for the current page.
+	Options []Option
+	// More reports that a page after the current one exists.
+	More bool
+
+	frame *Frame
+	r     *run
+}
+
+// Var returns a value the customer gave earlier in this flow.
+func (t *Turn) Var(name string) string { return t.frame.Vars[name] }
+
+// Set stores a value in this flow's Vars.
+func (t *Turn) Set(name, value string) {
+	if t.frame.Vars == nil {
+		t.frame.Vars = map[string]string{}
+	}
+	t.frame.Vars[name] = value
+}
+
+// Page returns the 1-based page a list state shows.
+func (t *Turn) Page() int {
+	if p := t.frame.Pages[t.frame.State]; p > 1 {
+		return p
+	}
+	return 1
+}
+
+// PageSize is how many options a list state shows per page.
+func (t *Turn) PageSize() int { return pageSize }
+
+// Say queues a message before the next prompt.
+func (t *Turn) Say(msgID string, data map[string]any) {
+	t.r.outs = append(t.r.outs, out{id: msgID, data: data})
+}
+
+// T renders a message in the customer's language, for use inside another
+// message's data (a list line, a status name).
+func (t *Turn) T(msgID string, data map[string]any) string {
+	return t.r.e.render(t.Lang, msgID, data, nil)
+}
+
+// N renders a plural message for count n.
+func (t *Turn) N(msgID string, n int, data map[string]any) string {
+	d := map[string]any{"Count": n}
+	for k, v := range data {
+		d[k] = v
+	}
+	return t.r.e.render(t.Lang, msgID, d, n)
+}
+
+// Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027".
+func (t *Turn) Date(d time.Time) string {
+	return t.T("common.date", map[string]any{
+		"Day":   strconv.Itoa(d.Day()),
+		"Month": t.T("common.month."+strconv.Itoa(int(d.Month())), nil),
+		"Year":  strconv.Itoa(d.Year()),
+	})
+}
+
+// DateTime renders a date with the time of day: "4 Mar 2027 14:05".
+func (t *Turn) DateTime(d time.Time) string {
+	return t.T("common.datetime", map[string]any{"Date": t.Date(d), "Time": d.Format("15:04")})
+}
+
+// LoggedIn reports whether a customer is logged in.
+func (t *Turn) LoggedIn() bool { return t.Session.Token != "" }

@@ -1,0 +1,117 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"supportbot/bot"
+	"supportbot/portal"
+)
+
+// login asks for email and password. The password is read in a Secret state:
+// its message is deleted, and it reaches only the check step of the same
+// update. After MaxLoginFails wrong tries the chat is locked for LockoutPeriod.
+func (k *kit) login() bot.Flow {
+	return bot.Flow{
+		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Menu: bot.MenuGuest,
+		Msgs: []string{"login.wrong", "login.locked", "error.unavailable"},
+		States: []bot.State{
+			{Name: "ask_email", Prompt: "login.ask_email.prompt", Ask: email, Var: "email",
+				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", "already": "already"}},
+			{Name: "ask_password", Prompt: "login.ask_password.prompt", Ask: password, Secret: true,
+				Buttons: []bot.Btn{{Label: "login.btn.change_email", Event: "change_email"}, {Label: "login.btn.forgot", Event: "forgot"}},
+				On:      bot.On{bot.EventNext: "check", "change_email": "ask_email", "forgot": "forgot_sent"}},
+			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password"}},
+			{Name: "forgot_sent", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
+			{Name: "done", Prompt: "login.done.prompt", End: true},
+			{Name: "already", Prompt: "login.already.prompt", End: true},
+		},
+	}
+}
+
+// loginGate skips login for a logged-in customer and refuses a locked chat.
+func (k *kit) loginGate(_ context.Context, t *bot.Turn) (string, error) {
+	if t.LoggedIn() {
+		t.Data = map[string]any{"Name": t.Session.Customer}
+		return "already", nil
+	}
+	if t.Now.Before(t.Session.LockedUntil) {
+		return "", &bot.UserError{MsgID: "login.locked", Data: map[string]any{
+			"Minutes": strconv.Itoa(int(t.Session.LockedUntil.Sub(t.Now).Minutes()) + 1)}}
+	}
+	return "", nil
+}
+
+func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
+	if t.Now.Before(t.Session.LockedUntil) {
+		return k.loginGate(ctx, t)
+	}
+	auth, err := k.p.Login(ctx, t.Var("email"), t.Secret)
+	switch {
+	case errors.Is(err, portal.ErrUnauthorized):
+		t.Session.LoginFails++
+		if t.Session.LoginFails >= MaxLoginFails {
+			t.Session.LoginFails = 0
+			t.Session.LockedUntil = t.Now.Add(LockoutPeriod)
+			return k.loginGate(ctx, t)
+		}
+		t.Say("login.wrong", map[string]any{"Left": strconv.Itoa(MaxLoginFails - t.Session.LoginFails)})
+		return bot.EventFail, nil
+	case errors.Is(err, portal.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// The password is gone by design: ask for it again rather than retry.
+		t.Say("error.unavailable", nil)
+		return bot.EventFail, nil
+	case err != nil:
+		return "", fail(err)
+	}
+	t.Session.Token = auth.Token
+	t.Session.Customer = auth.Customer.Name
+	t.Session.Email = auth.Customer.Email
+	t.Session.LoginFails = 0
+	t.Data = map[string]any{"Name": auth.Customer.Name}
+	return bot.EventNext, nil
+}
+
+// forgot asks for the email and requests a reset link. The answer is the
+// same whether or not an account exists.
+func (k *kit) forgot() bot.Flow {
+	return bot.Flow{
+		Name: ForgotPassword, Start: "ask_email", Title: "forgot.title", Command: "forgot", Menu: bot.MenuGuest,
+		States: []bot.State{
+			{Name: "ask_email", Prompt: "forgot.ask_email.prompt", Ask: email, Var: "email", On: bot.On{bot.EventNext: "send"}},
+			{Name: "send", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
+		},
+	}
+}
+
+func (k *kit) sendReset(ctx context.Context, t *bot.Turn) (string, error) {
+	if err := k.p.RequestPasswordReset(ctx, t.Var("email")); err != nil {
+		return "", fail(err)
+	}
+	return "", nil
+}
+
+// logout revokes the portal token and forgets it.
+func (k *kit) logout() bot.Flow {
+	return bot.Flow{
+		Name: Logout, Start: "run", Title: "logout.title", Command: "logout", Menu: bot.MenuMember,
+		States: []bot.State{
+			{Name: "run", Enter: k.doLogout, On: bot.On{bot.EventNext: "done", "guest": "not_logged_in"}},
+			{Name: "done", Prompt: "logout.done.prompt", End: true},
+			{Name: "not_logged_in", Prompt: "logout.not_logged_in.prompt", End: true},
+		},
+	}
+}
+
+func (k *kit) doLogout(ctx context.Context, t *bot.Turn) (string, error) {
+	if !t.LoggedIn() {
+		return "guest", nil
+	}
+	// Forget the token whatever the portal says: the customer asked to leave.
+	if err := k.p.Logout(ctx, t.Session.Token); err != nil && !errors.Is(err, portal.ErrUnauthorized) {
+		k.log.Warn("portal logout", "chat", t.Session.Key, "err", err)
+	}
+	t.Session.Token, t.Session.Customer, t.Session.Email = "", "", ""
+	return bot.EventNext, nil
+}

@@ -1,0 +1,75 @@
+// Package flows declares supportbot's customer journeys as data (bot.Flow)
+// and the small kit they share: validators, portal error mapping and the
+// order and shipment steps used by several journeys.
+//
+// It imports bot and portal only; it never imports a channel adapter.
+package flows
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"supportbot/bot"
+	"supportbot/portal"
+)
+
+// Portal is the part of the company backend the flows use; *portal.Client
+// implements it.
+type Portal interface {
+	Login(ctx context.Context, email, password string) (portal.Auth, error)
+	Logout(ctx context.Context, token string) error
+	RequestPasswordReset(ctx context.Context, email string) error
+	Orders(ctx context.Context, token string, page, perPage int) (portal.OrderPage, error)
+	Order(ctx context.Context, token, id string) (portal.Order, error)
+	GuestOrder(ctx context.Context, orderID, email string) (portal.Order, error)
+}
+
+var _ Portal = (*portal.Client)(nil)
+
+// Flow names; they are persisted in sessions.
+const (
+	Login          = "login"
+	ForgotPassword = "forgot"
+	Logout         = "logout"
+	Track          = "track"
+	Orders         = "orders"
+)
+
+// Login limits.
+const (
+	MaxLoginFails = 5
+	LockoutPeriod = 15 * time.Minute
+)
+
+// All returns every journey in main-menu order.
+func All(p Portal, log *slog.Logger) []bot.Flow {
+	k := &kit{p: p, log: log}
+	return []bot.Flow{
+		k.track(),
+		k.orders(),
+		k.login(),
+		k.forgot(),
+		k.logout(),
+	}
+}
+
+type kit struct {
+	p   Portal
+	log *slog.Logger
+}
+
+// fail maps a portal error to what the customer is told. Expected outcomes
+// become a *bot.UserError; anything else stays an internal error.
+func fail(err error) error {
+	switch {
+	case errors.Is(err, portal.ErrUnauthorized):
+		return bot.ErrLoginRequired
+	case errors.Is(err, portal.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return &bot.UserError{MsgID: "error.unavailable", Err: err}
+	case errors.Is(err, portal.ErrNotFound):
+		return &bot.UserError{MsgID: "error.not_found", Err: err}
+	}
+	return err
+}

@@ -36,6 +36,9 @@ type Options struct {
 	Lang string
 	// Name is the customer's display name.
 	Name string
+	// ShowData prints each button's callback token after its label, for
+	// transcripts.
+	ShowData bool
 }
 
 // Channel runs one conversation between a terminal and the engine.
@@ -171,7 +174,9 @@ func (c *Channel) print(r bot.Reply) {
 	}
 	c.seq++
 	c.last.id, c.last.buttons, c.last.secret = c.seq, nil, r.Secret
-	fmt.Fprintln(c.out)
+	if r.EditID != 0 {
+		fmt.Fprintln(c.out, "  (updates the message above)")
+	}
 	for _, l := range strings.Split(r.Text, "\n") {
 		fmt.Fprintln(c.out, "  "+l)
 	}
@@ -181,7 +186,11 @@ func (c *Channel) print(r bot.Reply) {
 		for _, b := range row {
 			n++
 			c.last.buttons = append(c.last.buttons, b)
-			cells = append(cells, fmt.Sprintf("[%d] %s", n, b.Label))
+			cell := fmt.Sprintf("[%d] %s", n, b.Label)
+			if c.opt.ShowData {
+				cell += " (" + b.Data + ")"
+			}
+			cells = append(cells, cell)
 		}
 		fmt.Fprintln(c.out, "    "+strings.Join(cells, "   "))
 	}

@@ -1,0 +1,246 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
+	"supportbot/bot"
+	"supportbot/locales"
+	"supportbot/store"
+)
+
+// testFlow asks for a word and shows it back, with a step needing login.
+func testFlow() bot.Flow {
+	return bot.Flow{Name: "echo", Start: "ask", Title: "t.title", Command: "echo", Menu: bot.MenuAlways,
+		States: []bot.State{
+			{Name: "ask", Prompt: "t.ask", Ask: func(s string) (string, string) {
+				if s == "" || len(s) > 20 {
+					return "", "t.bad"
+				}
+				return s, ""
+			}, Var: "word", On: bot.On{bot.EventNext: "show"}},
+			{Name: "show", Prompt: "t.show", End: true},
+		}}
+}
+
+func testBundle(t testing.TB, extra ...*i18n.Message) *i18n.Bundle {
+	t.Helper()
+	b, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := append([]*i18n.Message{
+		{ID: "t.title", Other: "Echo"}, {ID: "t.ask", Other: "Say a word"},
+		{ID: "t.bad", Other: "Bad word"}, {ID: "t.show", Other: "You said {{.word}}"},
+		{ID: "cmd.echo", Other: "Echo"},
+	}, extra...)
+	for _, tag := range []language.Tag{language.English, language.Hebrew} {
+		if err := b.AddMessages(tag, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+func openDB(t testing.TB, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(path, store.Options{Key: bytes.Repeat([]byte{1}, 32), Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func newEngine(t testing.TB, db bot.Store, flows ...bot.Flow) *bot.Engine {
+	t.Helper()
+	if len(flows) == 0 {
+		flows = []bot.Flow{testFlow()}
+	}
+	e, err := bot.New(bot.Config{Store: db, Bundle: testBundle(t), Flows: flows,
+		OnMissing: func(err error) { t.Errorf("translation: %v", err) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func texts(envs []bot.Envelope) string {
+	var s []string
+	for _, e := range envs {
+		s = append(s, e.Reply.Text)
+	}
+	return strings.Join(s, " | ")
+}
+
+func TestNewRejectsBadFlows(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	mod := func(f func(*bot.Flow)) bot.Flow { fl := testFlow(); f(&fl); return fl }
+	tests := []struct {
+		name string
+		flow bot.Flow
+		want string
+	}{
+		{"dangling", mod(func(f *bot.Flow) { f.States[0].On = bot.On{bot.EventNext: "nowhere"} }), "missing state"},
+		{"unreachable", mod(func(f *bot.Flow) {
+			f.States = append(f.States, bot.State{Name: "island", Prompt: "t.ask", End: true})
+		}), "unreachable"},
+		{"missing message", mod(func(f *bot.Flow) { f.States[1].Prompt = "t.nope" }), "t.nope"},
+		{"long callback", mod(func(f *bot.Flow) {
+			f.States[1] = bot.State{Name: "show", Prompt: "t.show", Buttons: []bot.Btn{{Label: "t.ask", Event: strings.Repeat("x", 60)}},
+				On: bot.On{strings.Repeat("x", 60): "show"}}
+		}), "over 64"},
+		{"duplicate state", mod(func(f *bot.Flow) { f.States = append(f.States, f.States[1]) }), "duplicate"},
+		{"bad start", mod(func(f *bot.Flow) { f.Start = "nope" }), "start state"},
+		{"needs login flow", mod(func(f *bot.Flow) { f.States[1].Auth = true }), "login"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := bot.New(bot.Config{Store: db, Bundle: testBundle(t), Flows: []bot.Flow{tt.flow}})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("New: err = %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDuplicateUpdateChangesNothing(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	e := newEngine(t, db)
+	ctx := context.Background()
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 10, Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 11, Text: "hello"})
+	if err != nil || len(first) == 0 {
+		t.Fatalf("first delivery: %v, %d replies", err, len(first))
+	}
+	before, _, _ := db.Load(ctx, "t:1")
+	pending, _ := db.Pending(ctx, 100)
+	again, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 11, Text: "hello"})
+	if err != nil || len(again) != 0 {
+		t.Fatalf("redelivery: %v, %d replies; want none", err, len(again))
+	}
+	after, _, _ := db.Load(ctx, "t:1")
+	pending2, _ := db.Pending(ctx, 100)
+	if !before.Updated.Equal(after.Updated) || len(pending) != len(pending2) {
+		t.Errorf("redelivered update changed state: updated %v→%v, outbox %d→%d", before.Updated, after.Updated, len(pending), len(pending2))
+	}
+}
+
+func TestUndeliveredRepliesSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	db := openDB(t, path)
+	e := newEngine(t, db)
+	ctx := context.Background()
+	envs, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 1, Text: "/echo"})
+	if err != nil || len(envs) == 0 {
+		t.Fatalf("handle: %v, %d", err, len(envs))
+	}
+	// Crash: nothing was delivered.
+	db.Close()
+	db = openDB(t, path)
+	defer db.Close()
+	e = newEngine(t, db)
+	pending, err := e.Pending(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := texts(pending), texts(envs); got != want {
+		t.Fatalf("after restart pending = %q, want %q", got, want)
+	}
+	ids := []uint64{}
+	for _, p := range pending {
+		ids = append(ids, p.ID)
+	}
+	if err := e.Delivered(ctx, ids...); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := e.Pending(ctx, 100); len(pending) != 0 {
+		t.Errorf("%d replies still pending after delivery", len(pending))
+	}
+}
+
+// TestPerChatOrder runs many chats in parallel, each typing a sequence:
+// every chat's session must reflect its own updates in order.
+func TestPerChatOrder(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	e := newEngine(t, db)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for c := 0; c < 20; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("t:%d", c)
+			for i := 0; i < 10; i++ {
+				if _, err := e.Handle(ctx, bot.Inbound{Key: key, UpdateID: int64(c*100 + 2*i + 1), Text: "/echo"}); err != nil {
+					t.Error(err)
+				}
+				envs, err := e.Handle(ctx, bot.Inbound{Key: key, UpdateID: int64(c*100 + 2*i + 2), Text: fmt.Sprintf("w%d-%d", c, i)})
+				if err != nil {
+					t.Error(err)
+				}
+				if want := fmt.Sprintf("You said w%d-%d", c, i); !strings.Contains(texts(envs), want) {
+					t.Errorf("%s: got %q, want %q", key, texts(envs), want)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestIdleFlowExpires(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	now := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	e, err := bot.New(bot.Config{Store: db, Bundle: testBundle(t), Flows: []bot.Flow{testFlow()},
+		IdleTimeout: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "t:1", Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	envs, err := e.Handle(ctx, bot.Inbound{Key: "t:1", Text: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(envs); !strings.Contains(got, "timed out") || strings.Contains(got, "You said") {
+		t.Errorf("after idle timeout got %q, want the expiry note and no echo", got)
+	}
+	s, _, _ := db.Load(ctx, "t:1")
+	if s.Top() != nil {
+		t.Errorf("flow still active after expiry: %+v", s.Stack)
+	}
+}
+
+// failingStore fails every commit: the engine must return the error.
+type failingStore struct{ bot.Store }
+
+func (failingStore) Commit(context.Context, bot.Commit) ([]bot.Envelope, error) {
+	return nil, errors.New("disk full")
+}
+
+func TestCommitFailureIsReturned(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	e := newEngine(t, failingStore{db})
+	if _, err := e.Handle(context.Background(), bot.Inbound{Key: "t:1", Text: "/echo"}); err == nil {
+		t.Error("Handle returned nil error when the commit failed")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"supportbot/bot"
 	"supportbot/portal"
@@ -24,8 +25,8 @@ func (k *kit) login() bot.Flow {
 				On:      bot.On{bot.EventNext: "check", "change_email": "ask_email", "forgot": "forgot_sent"}},
 			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password"}},
 			{Name: "forgot_sent", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
-			{Name: "done", Prompt: "login.done.prompt", End: true},
-			{Name: "already", Prompt: "login.already.prompt", End: true},
+			{Name: "done", Prompt: "login.done.prompt", Enter: greet, End: true},
+			{Name: "already", Prompt: "login.already.prompt", Enter: greet, End: true},
 		},
 	}
 }
@@ -33,12 +34,11 @@ func (k *kit) login() bot.Flow {
 // loginGate skips login for a logged-in customer and refuses a locked chat.
 func (k *kit) loginGate(_ context.Context, t *bot.Turn) (string, error) {
 	if t.LoggedIn() {
-		t.Data = map[string]any{"Name": t.Session.Customer}
 		return "already", nil
 	}
 	if t.Now.Before(t.Session.LockedUntil) {
 		return "", &bot.UserError{MsgID: "login.locked", Data: map[string]any{
-			"Minutes": strconv.Itoa(int(t.Session.LockedUntil.Sub(t.Now).Minutes()) + 1)}}
+			"Minutes": strconv.Itoa(int((t.Session.LockedUntil.Sub(t.Now) + time.Minute - 1) / time.Minute))}}
 	}
 	return "", nil
 }
@@ -69,8 +69,13 @@ func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
 	t.Session.Customer = auth.Customer.Name
 	t.Session.Email = auth.Customer.Email
 	t.Session.LoginFails = 0
-	t.Data = map[string]any{"Name": auth.Customer.Name}
 	return bot.EventNext, nil
+}
+
+// greet names the logged-in customer in a prompt.
+func greet(_ context.Context, t *bot.Turn) (string, error) {
+	t.Data = map[string]any{"Name": t.Session.Customer}
+	return "", nil
 }
 
 // forgot asks for the email and requests a reset link. The answer is the

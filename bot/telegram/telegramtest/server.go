@@ -356,6 +356,18 @@ func (s *Server) Messages(chatID int64) []Message {
 	return out
 }
 
+// WaitBotMessages waits until the bot has at least n messages in chatID,
+// or timeout, and returns them (oldest first); fewer than n means it timed
+// out.
+func (s *Server) WaitBotMessages(chatID int64, n int, timeout time.Duration) []Message {
+	var got []Message
+	s.WaitFor(timeout, func() bool {
+		got = slices.DeleteFunc(s.Messages(chatID), func(m Message) bool { return !m.FromBot })
+		return len(got) >= n
+	})
+	return got
+}
+
 // Webhook returns the URL and secret token of the last setWebhook ("" after
 // deleteWebhook).
 func (s *Server) Webhook() (url, secret string) {
@@ -712,8 +724,12 @@ func readFields(r *http.Request) (map[string]string, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case "multipart/form-data":
-		if err := r.ParseMultipartForm(32 << 20); err != nil {
+		// A method without parameters comes as an empty body.
+		if err := r.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("parse multipart form: %v", err)
+		}
+		if r.MultipartForm == nil {
+			break
 		}
 		for k, v := range r.MultipartForm.Value {
 			fields[k] = v[0]
@@ -822,9 +838,9 @@ func botID() int64 {
 	return id
 }
 
-// WebhookRequest builds the POST Telegram makes to a webhook: the update as
-// the JSON body and the secret in X-Telegram-Bot-Api-Secret-Token (omitted
-// when secret is "").
+// WebhookRequest builds the POST Telegram makes to a webhook — the update as
+// the JSON body, the secret in X-Telegram-Bot-Api-Secret-Token (omitted when
+// secret is "") — as an incoming request for a handler's ServeHTTP.
 func WebhookRequest(target, secret string, update []byte) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(string(update)))
 	r.Header.Set("Content-Type", "application/json")

@@ -1,0 +1,225 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"supportbot/bot"
+)
+
+// dispatcher is a bounded pool of workers; a chat always goes to the same
+// worker, so its updates run strictly in order while chats run in parallel.
+type dispatcher struct {
+	c      *Channel
+	queues []chan *job
+	wg     sync.WaitGroup
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// job is one update on its way through a worker.
+type job struct {
+	inc   incoming
+	batch *batch // nil for webhook updates
+	// done receives true when the update is consumed (committed, a
+	// duplicate, ignored, or a recovered panic) and false when Handle failed
+	// and the update must be fetched again.
+	done chan bool
+}
+
+// batch is one getUpdates answer; once an update of a chat fails, the
+// chat's later updates in the batch are not handled, so the refetch sees
+// them in order.
+type batch struct {
+	mu     sync.Mutex
+	failed map[int64]bool
+}
+
+func (b *batch) fail(chat int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.failed == nil {
+		b.failed = map[int64]bool{}
+	}
+	b.failed[chat] = true
+}
+
+func (b *batch) hasFailed(chat int64) bool {
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.failed[chat]
+}
+
+func newDispatcher(c *Channel, workers int) *dispatcher {
+	d := &dispatcher{c: c, queues: make([]chan *job, workers)}
+	for i := range d.queues {
+		q := make(chan *job, 64)
+		d.queues[i] = q
+		d.wg.Go(func() {
+			for j := range q {
+				j.done <- c.process(j)
+			}
+		})
+	}
+	return d
+}
+
+// submit queues j on its chat's worker; false if the pool is stopped.
+func (d *dispatcher) submit(j *job) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false
+	}
+	h := uint64(j.inc.chat) * 0x9E3779B97F4A7C15 // spread sequential ids
+	d.queues[(h>>32)%uint64(len(d.queues))] <- j
+	return true
+}
+
+// stop lets the workers finish what is queued and waits for them.
+func (d *dispatcher) stop() {
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		for _, q := range d.queues {
+			close(q)
+		}
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+}
+
+// dispatch translates u and queues it on d. The returned channel receives
+// whether the update was consumed (see job.done).
+func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) <-chan bool {
+	done := make(chan bool, 1)
+	inc := translate(u, c.opt.DefaultLang)
+	if inc.act == ignore {
+		c.log.Debug("update ignored", "update", u.ID)
+		done <- true
+		return done
+	}
+	if !d.submit(&job{inc: inc, batch: b, done: done}) {
+		done <- false
+	}
+	return done
+}
+
+// process runs one update on its worker.
+func (c *Channel) process(j *job) bool {
+	inc := j.inc
+	if inc.query != "" {
+		defer c.answer(inc.query)
+	}
+	if inc.act != handle {
+		return true
+	}
+	if j.batch.hasFailed(inc.chat) {
+		return false
+	}
+	c.out.reachable(inc.chat)
+	if !inc.in.Unsupported {
+		c.sendTyping(inc.chat)
+	}
+	// In-flight updates finish even when Run is cancelled.
+	ctx, cancel := context.WithTimeout(context.Background(), c.opt.HandleTimeout)
+	defer cancel()
+	envs, err, panicked := c.safeHandle(ctx, inc.in)
+	switch {
+	case panicked:
+		c.notifyInternal(ctx, inc.in.Key)
+		return true
+	case err != nil && !errors.Is(err, bot.ErrDuplicate):
+		c.log.Error("handle update", "chat", inc.in.Key, "update", inc.in.UpdateID, c.errAttr(err))
+		j.batch.fail(inc.chat)
+		return false
+	}
+	c.out.enqueue(envs...)
+	return true
+}
+
+// safeHandle calls Handle and recovers a panic, logging it once.
+func (c *Channel) safeHandle(ctx context.Context, in bot.Inbound) (envs []bot.Envelope, err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			c.log.Error("panic handling update", "chat", in.Key, "update", in.UpdateID,
+				"err", c.redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
+		}
+	}()
+	envs, err = c.eng.Handle(ctx, in)
+	return envs, err, false
+}
+
+// notifyInternal tells the customer something went wrong, after a panic.
+func (c *Channel) notifyInternal(ctx context.Context, key string) {
+	envs, err := func() (envs []bot.Envelope, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic in Notify: %v", r)
+			}
+		}()
+		return c.eng.Notify(ctx, key, "error.internal", nil)
+	}()
+	if err != nil {
+		c.log.Error("notify internal error", "chat", key, c.errAttr(err))
+		return
+	}
+	c.out.enqueue(envs...)
+}
+
+// answer answers a callback query in the background; Telegram shows a
+// spinner on the button until it is answered. Failures (a stale query) are
+// expected and logged at debug level.
+func (c *Channel) answer(id string) {
+	c.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := c.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+			c.log.Debug("answer callback query", c.errAttr(err))
+		}
+	})
+}
+
+// sendTyping shows "typing…" in chat while the update is handled. It is best
+// effort: skipped while sending is paused or too many are in flight, errors
+// ignored. The chat's next send waits for it briefly, so the indicator does
+// not arrive after the reply.
+func (c *Channel) sendTyping(chat int64) {
+	if c.out.paused() {
+		return
+	}
+	select {
+	case c.typing <- struct{}{}:
+	default:
+		return
+	}
+	done := c.out.typingStarted(chat)
+	c.bg.Go(func() {
+		defer func() { <-c.typing }()
+		defer c.out.typingEnded(chat, done)
+		ctx, cancel := context.WithTimeout(context.Background(), typingTimeout)
+		defer cancel()
+		if _, err := c.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
+			c.log.Debug("send typing", "chat", Key(chat), c.errAttr(err))
+		}
+	})
+}
+
+// typingTimeout bounds a typing indicator call, and how long a send waits
+// for it.
+const typingTimeout = 2 * time.Second

@@ -1,0 +1,24 @@
+// Package telegram adapts the Telegram Bot API to the conversation engine in
+// package bot; it is the only importer of github.com/go-telegram/bot, and it
+// imports bot and that SDK only (never store, flows or portal).
+//
+// A Channel receives updates by long polling (the default) or by webhook,
+// translates those from private chats into bot.Inbound, runs them through
+// Engine.Handle — one chat strictly in order, chats in parallel on a bounded
+// worker pool — and delivers the committed replies from the outbox.
+//
+// Delivery is at least once. In polling mode the Channel owns the getUpdates
+// offset and confirms an update only after Handle committed it; in webhook
+// mode its own http.Handler answers 200 only after the commit. The engine
+// drops redelivered update ids.
+//
+// The outbox sender renders bot.Reply as plain text (no parse mode, so
+// customer text cannot inject formatting) with an inline keyboard, splits
+// texts over Telegram's 4096 UTF-16 units, keeps to Telegram's rate limits
+// (about one message a second per chat with a burst of 3, 30 a second in
+// all), pauses all sending on 429 for retry_after, deactivates a
+// conversation whose customer blocked the bot (403), retries 5xx and network
+// errors with bounded backoff, and marks each envelope delivered once sent.
+// What it cannot send stays pending in the engine's outbox for the next
+// start.
+package telegram

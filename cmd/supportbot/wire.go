@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"supportbot/bot"
+	"supportbot/bot/console"
+	"supportbot/flows"
+	"supportbot/locales"
+	"supportbot/portal"
+	"supportbot/portal/demo"
+	"supportbot/store"
+)
+
+// Main is the whole program, wired from Config, so tests can run it.
+type Main struct {
+	Config Config
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	Logger     *slog.Logger
+	DB         *store.DB
+	Engine     *bot.Engine
+	Portal     *portal.Client
+	PortalURL  string
+	stopPortal func(context.Context) error
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Now: time.Now}
+}
+
+// Open starts the demo portal (unless a portal URL is configured), opens
+// the database and builds the engine.
+func (m *Main) Open(ctx context.Context) error {
+	c := &m.Config
+	level, err := c.level()
+	if err != nil {
+		return err
+	}
+	if m.Logger == nil {
+		m.Logger = newLogger(m.Stderr, level)
+	}
+	key, err := m.key()
+	if err != nil {
+		return err
+	}
+	m.DB, err = store.Open(c.dbPath(), store.Options{Key: key, Timeout: time.Second, Batch: true, Now: m.Now})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("database %s is in use by another supportbot process; stop it or use another --data-dir", c.dbPath())
+	}
+	if err != nil {
+		return err
+	}
+	m.PortalURL = c.PortalURL
+	if m.PortalURL == "" {
+		srv := demo.New(demo.Options{ExtraCustomers: c.DemoCustomers, Now: m.Now})
+		m.PortalURL, m.stopPortal, err = demo.Listen(ctx, "127.0.0.1:0", srv)
+		if err != nil {
+			return fmt.Errorf("start demo portal: %w", err)
+		}
+	}
+	m.Portal = portal.NewClient(m.PortalURL, portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	bundle, err := locales.Load()
+	if err != nil {
+		return err
+	}
+	m.Engine, err = bot.New(bot.Config{
+		Store:       m.DB,
+		Bundle:      bundle,
+		Flows:       flows.All(m.Portal, m.Logger),
+		DefaultLang: c.Lang,
+		IdleTimeout: c.IdleTimeout,
+		Now:         m.Now,
+		Logger:      m.Logger,
+	})
+	return err
+}
+
+func (m *Main) key() ([]byte, error) {
+	if m.Config.Key != "" {
+		k, err := store.ParseKey(m.Config.Key)
+		if err != nil {
+			return nil, fmt.Errorf("--key: %w", err)
+		}
+		return k, nil
+	}
+	return store.LoadOrCreateKey(m.Config.keyPath())
+}
+
+// Run serves customers until ctx is done (or, in the terminal, stdin ends).
+func (m *Main) Run(ctx context.Context) error {
+	go m.expireLoop(ctx)
+	if m.Config.TelegramToken != "" {
+		return m.runTelegram(ctx)
+	}
+	fmt.Fprintf(m.Stdout, "supportbot — terminal chat on %s. Answer with a number to press a button; /help lists commands; Ctrl-D quits.\n", m.portalName())
+	return console.New(m.Engine, m.Stdin, m.Stdout, console.Options{Lang: m.Config.Lang}).Run(ctx)
+}
+
+func (m *Main) portalName() string {
+	if m.Config.PortalURL == "" {
+		return "the demo portal"
+	}
+	return m.PortalURL
+}
+
+// expireLoop deletes sessions idle for 30 days, hourly.
+func (m *Main) expireLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := m.DB.Expire(ctx, m.Now().Add(-30*24*time.Hour)); err != nil {
+			m.Logger.Error("expire sessions", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops the demo portal and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.stopPortal != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, m.stopPortal(ctx))
+		cancel()
+	}
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,219 @@
+package flows_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"supportbot/bot"
+	"supportbot/bot/console"
+	"supportbot/flows"
+	"supportbot/locales"
+	"supportbot/portal"
+	"supportbot/portal/demo"
+	"supportbot/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts")
+
+// start is the fake clock's first reading in every transcript.
+var start = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// fault makes the demo portal misbehave on command.
+type fault struct {
+	mu   sync.Mutex
+	mode string // "", "down" (503), "slow" (never answers in time)
+	next http.Handler
+}
+
+func (f *fault) set(mode string) {
+	f.mu.Lock()
+	f.mode = mode
+	f.mu.Unlock()
+}
+
+func (f *fault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	mode := f.mode
+	f.mu.Unlock()
+	switch mode {
+	case "down":
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"error":{"code":"unavailable","message":"maintenance"}}`)
+	case "slow":
+		// Read the body first: only then does the server notice the
+		// client giving up and cancel the request's context.
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	default:
+		f.next.ServeHTTP(w, r)
+	}
+}
+
+// env is one transcript's world: the real engine, flows and bundle, a temp
+// bbolt file, the demo portal over HTTP and a fake clock.
+type env struct {
+	t      *testing.T
+	now    time.Time
+	fault  *fault
+	demo   *demo.Server
+	engine *bot.Engine
+	db     *store.DB
+	out    bytes.Buffer
+	chat   *console.Channel
+}
+
+func newEnv(t *testing.T, lang string) *env {
+	t.Helper()
+	e := &env{t: t, now: start}
+	e.demo = demo.New(demo.Options{Now: e.clock})
+	e.fault = &fault{next: e.demo}
+	srv := httptest.NewServer(e.fault)
+	t.Cleanup(srv.Close)
+
+	db, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Key: bytes.Repeat([]byte{7}, 32), Now: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e.db = db
+	bundle, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := portal.NewClient(srv.URL, portal.WithTimeout(300*time.Millisecond), portal.WithRetries(1), portal.WithBackoff(time.Millisecond))
+	e.engine, err = bot.New(bot.Config{
+		Store: db, Bundle: bundle, Flows: flows.All(client, nil), DefaultLang: "en",
+		IdleTimeout: 30 * time.Minute, Now: e.clock,
+		OnMissing: func(err error) { t.Errorf("translation: %v", err) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.chat = console.New(e.engine, nil, &e.out, console.Options{Key: "console:t", Lang: lang, ShowData: true})
+	return e
+}
+
+func (e *env) clock() time.Time { return e.now }
+
+// run plays the input script and returns the transcript.
+func (e *env) run(script string) string {
+	ctx := context.Background()
+	for _, line := range strings.Split(strings.TrimRight(script, "\n"), "\n") {
+		if !strings.HasPrefix(line, "> ") {
+			continue
+		}
+		in := strings.TrimPrefix(line, "> ")
+		fmt.Fprintln(&e.out, line)
+		switch {
+		case strings.HasPrefix(in, "@wait "):
+			d, err := time.ParseDuration(strings.TrimPrefix(in, "@wait "))
+			if err != nil {
+				e.t.Fatalf("%s: %v", line, err)
+			}
+			e.now = e.now.Add(d)
+		case strings.HasPrefix(in, "@portal "):
+			e.fault.set(strings.TrimPrefix(in, "@portal "))
+		case in == "@portal":
+			e.fault.set("")
+		default:
+			if err := e.chat.Send(ctx, in); err != nil {
+				e.t.Fatalf("%s: %v", line, err)
+			}
+		}
+	}
+	return e.out.String()
+}
+
+// TestTranscripts runs every testdata/*.txtar script once per language
+// through the console channel and compares with its golden section.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var script string
+			for _, f := range ar.Files {
+				if f.Name == "in" {
+					script = string(f.Data)
+				}
+			}
+			if script == "" {
+				t.Fatal("no -- in -- section")
+			}
+			changed := false
+			for _, lang := range []string{"en", "he"} {
+				got := newEnv(t, lang).run(script)
+				if strings.Contains(got, "<no value>") {
+					t.Errorf("%s: a template field rendered <no value>", lang)
+				}
+				name := "want." + lang
+				idx := -1
+				for i, f := range ar.Files {
+					if f.Name == name {
+						idx = i
+					}
+				}
+				if *update {
+					if idx < 0 {
+						ar.Files = append(ar.Files, txtar.File{Name: name})
+						idx = len(ar.Files) - 1
+					}
+					if string(ar.Files[idx].Data) != got {
+						ar.Files[idx].Data = []byte(got)
+						changed = true
+					}
+					continue
+				}
+				if idx < 0 {
+					t.Fatalf("no -- %s -- section (run with -update)", name)
+				}
+				if want := string(ar.Files[idx].Data); got != want {
+					t.Errorf("%s transcript differs (run go test ./flows -update and read the diff):\n%s", lang, lineDiff(want, got))
+				}
+			}
+			if changed {
+				if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// lineDiff shows the first differing lines.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			return fmt.Sprintf("line %d\n want: %q\n  got: %q", i+1, wl, gl)
+		}
+	}
+	return ""
+}

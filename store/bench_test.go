@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"supportbot/bot"
+)
+
+// benchConfigs are the write modes the benchmarks compare. All but nosync
+// are durable (one fsync per transaction).
+var benchConfigs = []struct {
+	name string
+	opt  Options
+}{
+	{"update", Options{}},
+	{"batch-1000-10ms", Options{Batch: true, MaxBatchSize: 1000, MaxBatchDelay: 10 * time.Millisecond}}, // bbolt's defaults
+	{"batch-200-1ms", Options{Batch: true, MaxBatchSize: 200, MaxBatchDelay: time.Millisecond}},
+	{"batch-200-2ms", Options{Batch: true, MaxBatchSize: 200, MaxBatchDelay: 2 * time.Millisecond}},
+	{"batch-64-500us", Options{Batch: true, MaxBatchSize: 64, MaxBatchDelay: 500 * time.Microsecond}},
+	{"batch-32-200us", Options{Batch: true, MaxBatchSize: 32, MaxBatchDelay: 200 * time.Microsecond}},
+	{"nosync", Options{NoSync: true}},
+}
+
+// conversations is how many conversations BenchmarkCommitParallel runs at
+// once, each in its own goroutine, as the engine's per-key lock allows.
+const conversations = 200
+
+// benchSession returns a realistic logged-in session in the middle of a flow.
+func benchSession(key string) bot.Session {
+	return bot.Session{
+		Key:  key,
+		Lang: "he",
+		Stack: []bot.Frame{
+			{Flow: "main", State: "menu"},
+			{
+				Flow:    "order_status",
+				State:   "show_status",
+				History: []string{"ask_order", "pick_order"},
+				Vars:    map[string]string{"order_id": "A-100234", "email": "dana@example.com"},
+				Pages:   map[string]int{"pick_order": 1},
+			},
+		},
+		Token:    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0LTEwMDIzNCJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+		Customer: "Dana Levi",
+		Email:    "dana@example.com",
+		Updated:  t0,
+	}
+}
+
+// benchReplies returns one or two replies, alternating with op.
+func benchReplies(op int64) []bot.Reply {
+	status := bot.Reply{
+		Text: "הזמנה A-100234: נשלחה ב-3 במרץ, צפויה להגיע תוך 2–4 ימי עסקים.",
+		Buttons: [][]bot.Button{
+			{{Label: "מעקב משלוח", Data: "track"}, {Label: "הזמנה אחרת", Data: "other"}},
+			{{Label: "נציג אנושי", Data: "human"}},
+		},
+	}
+	if op%2 == 0 {
+		return []bot.Reply{{EditID: 812, Text: "בודק את ההזמנה…"}, status}
+	}
+	return []bot.Reply{status}
+}
+
+// commit is one benchmark op: conversation s handles update op.
+func commit(db *DB, s *bot.Session, op int64) error {
+	s.Updated = t0.Add(time.Duration(op) * time.Millisecond)
+	s.Stack[1].Vars["step"] = strconv.FormatInt(op, 10)
+	_, err := db.Commit(context.Background(), bot.Commit{Session: *s, UpdateID: op, Lang: "he", Replies: benchReplies(op)})
+	return err
+}
+
+func BenchmarkCommit(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		opt  Options
+	}{
+		{"update", Options{}},
+		{"batch-default", Options{Batch: true}},
+		{"nosync", Options{NoSync: true}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			db := mustOpen(b, c.opt)
+			s := benchSession("telegram:1")
+			var op int64
+			for b.Loop() {
+				op++
+				if err := commit(db, &s, op); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+		})
+	}
+}
+
+func BenchmarkCommitParallel(b *testing.B) {
+	for _, fill := range []struct {
+		name string
+		open func(b *testing.B, opt Options) (*DB, []string)
+	}{
+		{"empty", func(b *testing.B, opt Options) (*DB, []string) {
+			keys := make([]string, conversations)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("telegram:%d", 1_000_000+i)
+			}
+			return mustOpen(b, opt), keys
+		}},
+		{"prefilled-100k", func(b *testing.B, opt Options) (*DB, []string) {
+			path := prefilledCopy(b)
+			keys := make([]string, conversations)
+			for i := range keys { // spread over the stored sessions
+				keys[i] = prefillKey(i * prefillSessions / conversations)
+			}
+			return mustOpenPath(b, path, opt), keys
+		}},
+	} {
+		for _, c := range benchConfigs {
+			b.Run(fill.name+"/"+c.name, func(b *testing.B) {
+				db, keys := fill.open(b, c.opt)
+				commitParallel(b, db, keys)
+			})
+		}
+	}
+}
+
+// commitParallel runs b.N commits from one goroutine per key and reports
+// throughput and commit latency.
+func commitParallel(b *testing.B, db *DB, keys []string) {
+	var (
+		next      atomic.Int64
+		wg        sync.WaitGroup
+		latencies = make([][]time.Duration, len(keys))
+		errs      = make([]error, len(keys))
+	)
+	b.ResetTimer()
+	for g, key := range keys {
+		wg.Go(func() {
+			s := benchSession(key)
+			for {
+				op := next.Add(1)
+				if op > int64(b.N) {
+					return
+				}
+				start := time.Now()
+				if err := commit(db, &s, op); err != nil {
+					errs[g] = err
+					return
+				}
+				latencies[g] = append(latencies[g], time.Since(start))
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	all := slices.Sorted(slices.Values(slices.Concat(latencies...)))
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// prefillSessions is how many sessions the prefilled file holds.
+const prefillSessions = 100_000
+
+// prefill is a database file with prefillSessions sessions, built once per
+// test binary by prefilledCopy and removed by TestMain.
+var prefill struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if prefill.dir != "" {
+		os.RemoveAll(prefill.dir)
+	}
+	os.Exit(code)
+}
+
+// prefillKey returns the key of the i-th prefilled session; keys sort in
+// numeric order.
+func prefillKey(i int) string { return fmt.Sprintf("telegram:%d", 2_000_000+i) }
+
+// prefilledCopy returns a fresh copy of the prefilled file in b's temporary
+// directory.
+func prefilledCopy(b *testing.B) string {
+	b.Helper()
+	prefill.once.Do(func() {
+		prefill.dir, prefill.err = os.MkdirTemp("", "store-bench-")
+		if prefill.err == nil {
+			prefill.path = filepath.Join(prefill.dir, "prefilled.db")
+			prefill.err = buildPrefill(prefill.path)
+		}
+	})
+	if prefill.err != nil {
+		b.Fatal(prefill.err)
+	}
+	dst := filepath.Join(b.TempDir(), "store.db")
+	if err := copyFile(dst, prefill.path); err != nil {
+		b.Fatal(err)
+	}
+	return dst
+}
+
+// buildPrefill writes prefillSessions sessions to a new file at path, in
+// key order, a few large transactions without fsync.
+func buildPrefill(path string) error {
+	db, err := Open(path, Options{Key: testKey, NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	const perTx = 25_000
+	for start := 0; start < prefillSessions; start += perTx {
+		err := db.bolt.Update(func(tx *bbolt.Tx) error {
+			bk := tx.Bucket(bucketSessions)
+			bk.FillPercent = 0.9 // keys arrive in order
+			for i := start; i < start+perTx; i++ {
+				key := prefillKey(i)
+				s := benchSession(key)
+				s.Version = bot.SchemaVersion
+				s.Token = db.sealToken(key, s.Token)
+				v, err := json.Marshal(s)
+				if err != nil {
+					return err
+				}
+				if err := bk.Put([]byte(key), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return db.bolt.Sync()
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	// Flush the copy now, or the benchmark's first fsync pays for it.
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"supportbot/bot"
+)
+
+// Defaults used by Open for zero Options fields.
+const (
+	// DefaultTimeout is how long Open waits for the file lock.
+	DefaultTimeout = time.Second
+	// DefaultHandledWindow is how many handled update ids are kept per channel.
+	DefaultHandledWindow = 100_000
+	// DefaultMaxBatchSize is the most Commits combined into one transaction
+	// in Batch mode. With 200 concurrent conversations, 200 commits per
+	// transaction and DefaultMaxBatchDelay gave the best throughput measured
+	// (BenchmarkCommitParallel); larger batches never fill and always wait.
+	DefaultMaxBatchSize = 200
+	// DefaultMaxBatchDelay is how long a Commit in Batch mode waits for
+	// others to join its transaction. It must cover the time the
+	// conversations of one batch take to prepare their next Commit: 1ms
+	// gave smaller batches and less throughput.
+	DefaultMaxBatchDelay = 2 * time.Millisecond
+)
+
+// ErrLocked is returned, wrapped with the path, by Open when another process
+// or another open DB in this process holds the database file.
+var ErrLocked = errors.New("store: database file is locked")
+
+// ErrDecrypt is returned, wrapped, by Load when a stored token does not
+// decrypt with the configured key: the key is wrong or the value is damaged.
+var ErrDecrypt = errors.New("store: token does not decrypt with this key")
+
+// ErrSchemaVersion is returned, wrapped, by Load when a stored session has a
+// schema version this build does not know, for example one written by a newer
+// release.
+var ErrSchemaVersion = errors.New("store: unknown session schema version")
+
+// Options configure Open. Only Key is required.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process before failing with ErrLocked. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// Key is the 32-byte AES-256 key that encrypts Session.Token at rest.
+	// See LoadOrCreateKey and ParseKey.
+	Key []byte
+	// NoSync skips fsync after each commit. A crash may then lose or corrupt
+	// committed updates; it exists to measure what durability costs.
+	NoSync bool
+	// Batch makes Commit combine concurrent calls into shared transactions
+	// (bbolt's DB.Batch). It raises throughput with many concurrent
+	// conversations and adds up to MaxBatchDelay of latency to each Commit;
+	// with few writers it is slower than one transaction per Commit.
+	Batch bool
+	// MaxBatchSize is the most Commits per transaction in Batch mode.
+	// Zero means DefaultMaxBatchSize.
+	MaxBatchSize int
+	// MaxBatchDelay is the longest a Commit in Batch mode waits for others.
+	// Zero means DefaultMaxBatchDelay.
+	MaxBatchDelay time.Duration
+	// HandledWindow is how many handled update ids are kept per channel; the
+	// lowest are forgotten first. Zero means DefaultHandledWindow.
+	HandledWindow int
+	// Now is the clock; nil means time.Now. It stamps handled update ids and
+	// sessions committed with a zero Updated.
+	Now func() time.Time
+}
+
+// DB is a bbolt-backed bot.Store. Its methods are safe for concurrent use.
+type DB struct {
+	bolt   *bbolt.DB
+	aead   cipher.AEAD
+	batch  bool
+	window int
+	now    func() time.Time
+}
+
+var _ bot.Store = (*DB)(nil)
+
+var (
+	bucketSessions = []byte("sessions")
+	bucketHandled  = []byte("handled")
+	bucketOutbox   = []byte("outbox")
+)
+
+// Open opens or creates the database file at path (mode 0600). It fails with
+// an error wrapping ErrLocked when the file stays locked for opt.Timeout, and
+// with an error when opt.Key is not a 32-byte key.
+func Open(path string, opt Options) (*DB, error) {
+	if opt.Key == nil {
+		return nil, errors.New("open store: no token encryption key")
+	}
+	if len(opt.Key) != KeySize {
+		return nil, fmt.Errorf("open store: token key has %d bytes, want %d", len(opt.Key), KeySize)
+	}
+	block, err := aes.NewCipher(opt.Key)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %v", err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %v", err)
+	}
+
+	timeout := opt.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opt.NoSync})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open store %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %v", path, err)
+	}
+	if opt.Batch {
+		b.MaxBatchSize = orDefault(opt.MaxBatchSize, DefaultMaxBatchSize)
+		b.MaxBatchDelay = orDefault(opt.MaxBatchDelay, DefaultMaxBatchDelay)
+	}
+	err = b.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketSessions, bucketHandled, bucketOutbox} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = b.Close()
+		return nil, fmt.Errorf("open store %s: create buckets: %v", path, err)
+	}
+
+	db := &DB{
+		bolt:   b,
+		aead:   aead,
+		batch:  opt.Batch,
+		window: orDefault(opt.HandledWindow, DefaultHandledWindow),
+		now:    opt.Now,
+	}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	return db, nil
+}
+
+// orDefault returns v, or def when v is zero (or negative).
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Close releases the file. Calling it again does nothing.
+func (db *DB) Close() error {
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close store: %v", err)
+	}
+	return nil
+}
+
+// Stats returns the number of stored sessions and undelivered envelopes, for
+// diagnostics. It walks both buckets.
+func (db *DB) Stats() (sessions, outbox int, err error) {
+	err = db.bolt.View(func(tx *bbolt.Tx) error {
+		sessions = tx.Bucket(bucketSessions).Stats().KeyN
+		outbox = tx.Bucket(bucketOutbox).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store stats: %v", err)
+	}
+	return sessions, outbox, nil
+}

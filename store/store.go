@@ -1,0 +1,300 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"supportbot/bot"
+)
+
+// Load returns the session stored under key with its token decrypted, and
+// false if there is none. It fails with an error wrapping ErrDecrypt when the
+// token does not decrypt, and ErrSchemaVersion for an unknown schema version.
+func (db *DB) Load(ctx context.Context, key string) (bot.Session, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Session{}, false, err
+	}
+	var raw []byte
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		raw = bytes.Clone(tx.Bucket(bucketSessions).Get([]byte(key)))
+		return nil
+	})
+	if err != nil {
+		return bot.Session{}, false, fmt.Errorf("load session %s: %v", key, err)
+	}
+	if raw == nil {
+		return bot.Session{}, false, nil
+	}
+	s, err := db.decodeSession(key, raw)
+	if err != nil {
+		return bot.Session{}, false, fmt.Errorf("load session %s: %w", key, err)
+	}
+	return s, true, nil
+}
+
+// decodeSession decodes a stored session and decrypts its token. Its errors
+// wrap ErrDecrypt or ErrSchemaVersion, or neither for malformed JSON.
+func (db *DB) decodeSession(key string, raw []byte) (bot.Session, error) {
+	var s bot.Session
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return bot.Session{}, fmt.Errorf("decode: %v", err)
+	}
+	// Version 1 is the only one so far. When bot.SchemaVersion is raised,
+	// values with a lower version are migrated here.
+	if s.Version != bot.SchemaVersion {
+		return bot.Session{}, fmt.Errorf("version %d, this build reads %d: %w", s.Version, bot.SchemaVersion, ErrSchemaVersion)
+	}
+	if s.Token != "" {
+		tok, err := db.openToken(key, s.Token)
+		if err != nil {
+			return bot.Session{}, err
+		}
+		s.Token = tok
+	}
+	return s, nil
+}
+
+// Handled reports whether updateID was committed for the channel of key (the
+// part before the first ':') and is still within the handled window. A zero
+// updateID is never handled.
+func (db *DB) Handled(ctx context.Context, key string, updateID int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if updateID == 0 {
+		return false, nil
+	}
+	channel, err := channelOf(key)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = db.bolt.View(func(tx *bbolt.Tx) error {
+		hb := tx.Bucket(bucketHandled).Bucket([]byte(channel))
+		ok = hb != nil && hb.Get(itob(uint64(updateID))) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("check update %d of %s: %v", updateID, key, err)
+	}
+	return ok, nil
+}
+
+// Commit writes c.Session under c.Session.Key with its token encrypted,
+// records c.UpdateID as handled on the key's channel, and appends c.Replies
+// to the outbox, all in one durable transaction. It returns the stored
+// envelopes in order. When c.UpdateID was already handled it writes nothing
+// and returns an error wrapping bot.ErrDuplicate.
+//
+// Commit sets the stored Version to bot.SchemaVersion, and Updated to the
+// clock's time if it is zero. In Batch mode concurrent Commits share
+// transactions.
+func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key := c.Session.Key
+	channel, err := channelOf(key)
+	if err != nil {
+		return nil, err
+	}
+
+	// Encode outside the transaction: less work under bbolt's writer lock,
+	// and one nonce even if Batch runs fn twice.
+	s := c.Session
+	s.Version = bot.SchemaVersion
+	if s.Updated.IsZero() {
+		s.Updated = db.now()
+	}
+	if s.Token != "" {
+		s.Token = db.sealToken(key, s.Token)
+	}
+	val, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("commit session %s: %v", key, err)
+	}
+	var id, stamp []byte
+	if c.UpdateID != 0 {
+		id = itob(uint64(c.UpdateID))
+		stamp = itob(uint64(db.now().Unix()))
+	}
+
+	var out []bot.Envelope
+	fn := func(tx *bbolt.Tx) error {
+		// Batch may call fn again after a rollback: start afresh.
+		out = nil
+		if id != nil {
+			hb, err := tx.Bucket(bucketHandled).CreateBucketIfNotExists([]byte(channel))
+			if err != nil {
+				return err
+			}
+			if hb.Get(id) != nil {
+				return bot.ErrDuplicate
+			}
+			if err := db.recordHandled(hb, id, stamp); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketSessions).Put([]byte(key), val); err != nil {
+			return err
+		}
+		ob := tx.Bucket(bucketOutbox)
+		for _, r := range c.Replies {
+			seq, err := ob.NextSequence()
+			if err != nil {
+				return err
+			}
+			e := bot.Envelope{ID: seq, Key: key, Lang: c.Lang, Reply: r}
+			v, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := ob.Put(itob(seq), v); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	}
+	if db.batch {
+		err = db.bolt.Batch(fn)
+	} else {
+		err = db.bolt.Update(fn)
+	}
+	if errors.Is(err, bot.ErrDuplicate) {
+		return nil, fmt.Errorf("commit %s update %d: %w", key, c.UpdateID, bot.ErrDuplicate)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commit session %s: %v", key, err)
+	}
+	return out, nil
+}
+
+// recordHandled adds the new update id to the channel bucket hb, whose
+// sequence counts its ids, and deletes the lowest ids beyond the window.
+func (db *DB) recordHandled(hb *bbolt.Bucket, id, stamp []byte) error {
+	if err := hb.Put(id, stamp); err != nil {
+		return err
+	}
+	n := hb.Sequence() + 1
+	if n > uint64(db.window) {
+		c := hb.Cursor()
+		for k, _ := c.First(); k != nil && n > uint64(db.window); k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n--
+		}
+	}
+	return hb.SetSequence(n)
+}
+
+// Pending returns up to limit undelivered envelopes in ID order; limit <= 0
+// means all of them.
+func (db *DB) Pending(ctx context.Context, limit int) ([]bot.Envelope, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []bot.Envelope
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var e bot.Envelope
+			// Unmarshal copies; nothing refers to v after the transaction.
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode envelope %d: %v", binary.BigEndian.Uint64(k), err)
+			}
+			e.ID = binary.BigEndian.Uint64(k)
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %v", err)
+	}
+	return out, nil
+}
+
+// Delivered removes the envelopes with the given IDs from the outbox. IDs
+// not in the outbox are ignored.
+func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		for _, id := range ids {
+			if err := ob.Delete(itob(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete delivered envelopes: %v", err)
+	}
+	return nil
+}
+
+// Expire deletes the sessions whose Updated is before before and returns how
+// many it deleted. Handled update ids and the outbox are left alone.
+func (db *DB) Expire(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		var old [][]byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var s struct {
+				Updated time.Time `json:"updated"`
+			}
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("decode session %s: %v", k, err)
+			}
+			if s.Updated.Before(before) {
+				old = append(old, bytes.Clone(k))
+			}
+		}
+		// Delete after the scan: deleting under a moving cursor skips keys.
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire sessions: %v", err)
+	}
+	return n, nil
+}
+
+// channelOf returns the channel part of a session key, the text before the
+// first ':' (all of it if there is none).
+func channelOf(key string) (string, error) {
+	channel, _, _ := strings.Cut(key, ":")
+	if channel == "" {
+		return "", fmt.Errorf("session key %q has no channel", key)
+	}
+	return channel, nil
+}
+
+// itob encodes v as 8 big-endian bytes, so keys sort in numeric order.
+func itob(v uint64) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v)
+}

@@ -14,7 +14,7 @@ func TestLooksLikeCard(t *testing.T) {
 		{"my card is 4111 1111 1111 1111 thanks", true},
 		{"4111-1111-1111-1111", true},
 		{"5500 0000 0000 0004", true},
-		{"378282246310005", true}, // Amex, 15 digits
+		{"378282246310005", true},          // Amex, 15 digits
 		{"4111111111111112", false},        // fails Luhn
 		{"SB-104233", false},               // an order number
 		{"+972 52 555 0123", false},        // a phone number

@@ -127,4 +127,3 @@ func writableDir(dir string) error {
 
 func (c *Config) dbPath() string  { return filepath.Join(c.DataDir, "supportbot.db") }
 func (c *Config) keyPath() string { return filepath.Join(c.DataDir, "token.key") }
-

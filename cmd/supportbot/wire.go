@@ -11,6 +11,7 @@ import (
 
 	"supportbot/bot"
 	"supportbot/bot/console"
+	"supportbot/bot/telegram"
 	"supportbot/flows"
 	"supportbot/locales"
 	"supportbot/portal"
@@ -27,7 +28,12 @@ type Main struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
+	// TelegramOptions, if set, adjusts the Telegram channel's options
+	// (tests tighten its limits).
+	TelegramOptions func(*telegram.Options)
+
 	Logger     *slog.Logger
+	Telegram   *telegram.Channel
 	DB         *store.DB
 	Engine     *bot.Engine
 	Portal     *portal.Client
@@ -84,7 +90,13 @@ func (m *Main) Open(ctx context.Context) error {
 		Now:         m.Now,
 		Logger:      m.Logger,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if c.TelegramToken != "" {
+		return m.openTelegram()
+	}
+	return nil
 }
 
 func (m *Main) key() ([]byte, error) {

@@ -19,9 +19,24 @@ import (
 // BenchmarkHandle is one update through engine + flow + a durable
 // (fsync'd) bbolt commit, in a single conversation.
 func BenchmarkHandle(b *testing.B) {
-	db := openDB(b, filepath.Join(b.TempDir(), "b.db"))
-	defer db.Close()
-	e := newEngine(b, db)
+	for _, nosync := range []bool{false, true} {
+		name := "durable"
+		if nosync {
+			// Without fsync the time per op is the engine's CPU cost.
+			name = "nosync"
+		}
+		b.Run(name, func(b *testing.B) {
+			db, err := store.Open(filepath.Join(b.TempDir(), "b.db"), store.Options{Key: bytes.Repeat([]byte{1}, 32), NoSync: nosync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			benchHandle(b, newEngine(b, db))
+		})
+	}
+}
+
+func benchHandle(b *testing.B, e *bot.Engine) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -244,3 +244,59 @@ func TestCommitFailureIsReturned(t *testing.T) {
 		t.Error("Handle returned nil error when the commit failed")
 	}
 }
+
+func TestStaleButtonsCardsAndUnsupported(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	e := newEngine(t, db)
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		in       bot.Inbound
+		want     string
+		deleteID int
+	}{
+		{"button of a finished flow", bot.Inbound{Data: "echo.ask|e:gone", MessageID: 3}, "That menu has expired", 0},
+		{"garbage callback data", bot.Inbound{Data: "💥|||", MessageID: 3}, "That menu has expired", 0},
+		{"unknown language", bot.Inbound{Data: "lang|xx"}, "That menu has expired", 0},
+		{"card number", bot.Inbound{Text: "4111 1111 1111 1111", MessageID: 9}, "looked like a payment card", 9},
+		{"photo", bot.Inbound{Unsupported: true}, "only read text", 0},
+		{"huge text", bot.Inbound{Text: strings.Repeat("א", 5000)}, "didn't understand", 0},
+		{"unknown command", bot.Inbound{Text: "/nope"}, "don't know that command", 0},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Key, tt.in.UpdateID = "t:9", int64(i+1)
+			envs, err := e.Handle(ctx, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := texts(envs); !strings.Contains(got, tt.want) {
+				t.Errorf("replies %q, want one containing %q", got, tt.want)
+			}
+			deleted := 0
+			for _, env := range envs {
+				if env.Reply.DeleteID != 0 {
+					deleted = env.Reply.DeleteID
+				}
+				if strings.Contains(env.Reply.Text, "4111") {
+					t.Errorf("a reply repeats the card number: %q", env.Reply.Text)
+				}
+			}
+			if deleted != tt.deleteID {
+				t.Errorf("deleted message %d, want %d", deleted, tt.deleteID)
+			}
+		})
+	}
+	// A button inside the active flow but from an earlier step is stale too.
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "t:9", Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	envs, err := e.Handle(ctx, bot.Inbound{Key: "t:9", Data: "echo.show|e:x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(envs); !strings.Contains(got, "That menu has expired") {
+		t.Errorf("old-step button: %q", got)
+	}
+}

@@ -90,8 +90,14 @@ func (c *Channel) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	interactive := false
+	if f, ok := c.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		interactive = true
+	}
 	for {
-		fmt.Fprint(c.out, "> ")
+		if interactive {
+			fmt.Fprint(c.out, "> ")
+		}
 		select {
 		case <-ctx.Done():
 			return nil

@@ -16,7 +16,7 @@ import (
 func (k *kit) login() bot.Flow {
 	return bot.Flow{
 		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Menu: bot.MenuGuest,
-		Msgs: []string{"login.wrong", "login.locked", "error.unavailable"},
+		Msgs: []string{"login.wrong", "login.locked", "login.unavailable"},
 		States: []bot.State{
 			{Name: "ask_email", Prompt: "login.ask_email.prompt", Ask: email, Var: "email",
 				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", "already": "already"}},
@@ -60,7 +60,7 @@ func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
 		return bot.EventFail, nil
 	case errors.Is(err, portal.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// The password is gone by design: ask for it again rather than retry.
-		t.Say("error.unavailable", nil)
+		t.Say("login.unavailable", nil)
 		return bot.EventFail, nil
 	case err != nil:
 		return "", fail(err)

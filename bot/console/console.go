@@ -72,42 +72,46 @@ func (c *Channel) Run(ctx context.Context) error {
 	if err := c.Send(ctx, "/start"); err != nil {
 		return err
 	}
-	lines := make(chan string)
-	errc := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(c.in)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for {
-			line, err := c.readLine(sc)
-			if err != nil {
-				errc <- err
-				return
-			}
-			select {
-			case lines <- line:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	interactive := false
 	if f, ok := c.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
 	}
+	// One read per request, so a password prompt is printed before its
+	// answer is read (without echo); the reader stays interruptible.
+	type result struct {
+		line string
+		err  error
+	}
+	want := make(chan bool)
+	got := make(chan result)
+	go func() {
+		sc := bufio.NewScanner(c.in)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for secret := range want {
+			line, err := c.readLine(sc, secret)
+			got <- result{line, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer close(want)
 	for {
 		if interactive {
 			fmt.Fprint(c.out, "> ")
 		}
+		want <- c.last.secret
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-errc:
-			if errors.Is(err, io.EOF) {
+		case r := <-got:
+			if errors.Is(r.err, io.EOF) {
 				return nil
 			}
-			return err
-		case line := <-lines:
-			if err := c.Send(ctx, line); err != nil {
+			if r.err != nil {
+				return r.err
+			}
+			if err := c.Send(ctx, r.line); err != nil {
 				return err
 			}
 		}
@@ -116,8 +120,8 @@ func (c *Channel) Run(ctx context.Context) error {
 
 // readLine reads the next line; after a password prompt on a terminal it
 // reads without echo.
-func (c *Channel) readLine(sc *bufio.Scanner) (string, error) {
-	if f, ok := c.in.(*os.File); ok && c.last.secret && term.IsTerminal(int(f.Fd())) {
+func (c *Channel) readLine(sc *bufio.Scanner, secret bool) (string, error) {
+	if f, ok := c.in.(*os.File); ok && secret && term.IsTerminal(int(f.Fd())) {
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(c.out)
 		return string(b), err

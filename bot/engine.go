@@ -615,10 +615,14 @@ func (r *run) start(ctx context.Context, f *Flow, state string, vars map[string]
 }
 
 // fire moves the active flow by event through its fsm and enters the new state.
+// Only states the customer answered are remembered for /back, so /back
+// never lands on a step that would move on by itself.
 func (r *run) fire(ctx context.Context, f *Flow, fr *Frame, event string) error {
+	from := fr.State
 	if err := r.transition(f, fr, event); err != nil {
 		return err
 	}
+	fr.History = append(fr.History, from)
 	return r.enter(ctx)
 }
 
@@ -631,9 +635,6 @@ func (r *run) transition(f *Flow, fr *Frame, event string) error {
 	var nt fsm.NoTransitionError
 	if err != nil && !errors.As(err, &nt) {
 		return fmt.Errorf("flow %s: state %s: event %s: %w", f.Name, fr.State, event, err)
-	}
-	if st := f.state(fr.State); st.Ask != nil || st.List || len(st.Buttons) > 0 {
-		fr.History = append(fr.History, fr.State)
 	}
 	fr.State = m.Current()
 	fr.Attempts = 0

@@ -1,0 +1,461 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"supportbot/bot/telegram"
+	"supportbot/bot/telegram/telegramtest"
+	"supportbot/locales"
+)
+
+// wait is how long a test waits for something that should happen at once.
+const wait = 15 * time.Second
+
+// logBuffer collects JSON log lines and wakes waiters; safe for concurrent
+// use.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.changed)
+	b.changed = make(chan struct{})
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records returns the decoded log records.
+func (b *logBuffer) records(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.SplitSeq(strings.TrimSpace(b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitFor waits until a record with message msg is logged and returns it.
+func (b *logBuffer) waitFor(t *testing.T, msg string) map[string]any {
+	t.Helper()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		ch := b.changed
+		b.mu.Unlock()
+		for _, rec := range b.records(t) {
+			if rec["msg"] == msg {
+				return rec
+			}
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for log %q; logs:\n%s", msg, b.String())
+		}
+	}
+}
+
+// fastOptions lifts the channel's limits so tests run at full speed; the
+// real limits (1 message/s per chat, 30/s in all) apply in production.
+func fastOptions(o *telegram.Options) {
+	o.PerChatInterval = time.Microsecond
+	o.PerChatBurst = 1000
+	o.GlobalPerSecond = 1_000_000
+	o.PollTimeout = 5 * time.Second
+	o.RetryBackoff = time.Millisecond
+	o.FlushTimeout = 5 * time.Second
+}
+
+// app is a Main running against a fake Bot API.
+type app struct {
+	t    *testing.T
+	m    *Main
+	srv  *telegramtest.Server
+	logs *logBuffer
+	// stop cancels Run, waits for it and closes Main; it runs at cleanup
+	// too and returns what Run returned.
+	stop func() error
+}
+
+// config returns the configuration of a Main on srv with its data in dir.
+func config(srv *telegramtest.Server, dir string) Config {
+	c := DefaultConfig()
+	c.DataDir = dir
+	c.LogLevel = "debug"
+	c.TelegramToken = telegramtest.Token
+	c.TelegramAPIURL = srv.URL
+	return c
+}
+
+// openApp opens a Main with cfg, its limits adjusted by fastOptions and
+// then edit, and runs it until stop.
+func openApp(t *testing.T, srv *telegramtest.Server, cfg Config, edit func(*telegram.Options)) *app {
+	t.Helper()
+	a := &app{t: t, srv: srv, logs: newLogBuffer()}
+	m := NewMain()
+	m.Config = cfg
+	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), io.Discard, a.logs
+	m.Logger = slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m.TelegramOptions = func(o *telegram.Options) {
+		fastOptions(o)
+		if edit != nil {
+			edit(o)
+		}
+	}
+	if err := m.Config.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx); err != nil {
+		cancel()
+		t.Fatalf("Open: %v", err)
+	}
+	a.m = m
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	a.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(wait):
+				runErr = errors.New("Run did not return after cancel")
+			}
+			if err := m.Close(); err != nil && runErr == nil {
+				runErr = fmt.Errorf("Close: %w", err)
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := a.stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return a
+}
+
+// botMessages returns the bot's messages now in chat.
+func (a *app) botMessages(chat int64) []telegramtest.Message {
+	return slices.DeleteFunc(a.srv.Messages(chat), func(m telegramtest.Message) bool { return !m.FromBot })
+}
+
+// lastID returns the highest message id now in chat (0 if none).
+func (a *app) lastID(chat int64) int {
+	id := 0
+	for _, m := range a.srv.Messages(chat) {
+		id = max(id, m.ID)
+	}
+	return id
+}
+
+// await waits for a bot message in chat newer than after for which ok
+// holds, and returns it.
+func (a *app) await(chat int64, after int, what string, ok func(telegramtest.Message) bool) telegramtest.Message {
+	a.t.Helper()
+	var got telegramtest.Message
+	found := a.srv.WaitFor(wait, func() bool {
+		for _, m := range a.botMessages(chat) {
+			if m.ID > after && ok(m) {
+				got = m
+				return true
+			}
+		}
+		return false
+	})
+	if !found {
+		a.t.Fatalf("chat %d: timed out waiting for %s; bot messages:\n%s", chat, what, dump(a.botMessages(chat)))
+	}
+	return got
+}
+
+// hasButton matches a message with a button carrying data.
+func hasButton(data string) func(telegramtest.Message) bool {
+	return func(m telegramtest.Message) bool { return buttonID(m, data) }
+}
+
+func buttonID(m telegramtest.Message, data string) bool {
+	if m.Markup == nil {
+		return false
+	}
+	for _, row := range m.Markup.InlineKeyboard {
+		for _, b := range row {
+			if b.CallbackData == data {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containing matches a message whose text contains s.
+func containing(s string) func(telegramtest.Message) bool {
+	return func(m telegramtest.Message) bool { return strings.Contains(m.Text, s) }
+}
+
+func dump(ms []telegramtest.Message) string {
+	var b strings.Builder
+	for _, m := range ms {
+		fmt.Fprintf(&b, "  #%d %q", m.ID, m.Text)
+		if m.Markup != nil {
+			for _, row := range m.Markup.InlineKeyboard {
+				for _, btn := range row {
+					fmt.Fprintf(&b, " [%s → %s]", btn.Text, btn.CallbackData)
+				}
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// msg renders a message of the embedded locales, for comparisons.
+func msg(t *testing.T, lang, id string, data map[string]any) string {
+	t.Helper()
+	b, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := i18n.NewLocalizer(b, lang).Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		t.Fatalf("localize %s %s: %v", lang, id, err)
+	}
+	return s
+}
+
+// startsRTL reports whether s starts with a Hebrew letter or an RLM, so a
+// Telegram client lays it out right to left.
+func startsRTL(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r == '\u200f' || unicode.Is(unicode.Hebrew, r)
+}
+
+func hasHebrew(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) && unicode.IsLetter(r) }) >= 0
+}
+
+// checkMarkup checks that every keyboard the bot sent is an inline keyboard
+// whose callback data fits Telegram's 64 bytes.
+func checkMarkup(t *testing.T, calls []telegramtest.Call) {
+	t.Helper()
+	for _, c := range calls {
+		raw, ok := c.Fields["reply_markup"]
+		if !ok {
+			continue
+		}
+		var kinds map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(raw), &kinds); err != nil {
+			t.Errorf("%s: reply_markup %q: %v", c.Method, raw, err)
+			continue
+		}
+		for k := range kinds {
+			if k != "inline_keyboard" {
+				t.Errorf("%s: reply_markup has %q, want only an inline keyboard", c.Method, k)
+			}
+		}
+		if c.Markup == nil {
+			continue
+		}
+		for _, row := range c.Markup.InlineKeyboard {
+			for _, b := range row {
+				if n := len(b.CallbackData); n == 0 || n > 64 {
+					t.Errorf("%s: button %q has %d bytes of callback data, want 1-64", c.Method, b.Text, n)
+				}
+			}
+		}
+	}
+}
+
+// TestPollingHebrewLoginTrack runs a whole conversation over long polling:
+// a Hebrew-speaking customer tracks an order, logging in on the way.
+func TestPollingHebrewLoginTrack(t *testing.T) {
+	const (
+		chat     = 4242
+		email    = "dana.levi@example.com"
+		password = "demo-dana"
+	)
+	srv := telegramtest.NewServer(t)
+	a := openApp(t, srv, config(srv, t.TempDir()), nil)
+	u := telegramtest.User{ID: chat, FirstName: "Dana", LanguageCode: "he"}
+	var queries []int64
+
+	srv.PushText(u, "/start")
+	menu := a.await(chat, 0, "the main menu", hasButton("menu|track"))
+
+	queries = append(queries, srv.PushCallback(u, menu.ID, "menu|track"))
+	choose := a.await(chat, menu.ID, "log in or guest", hasButton("track.start|e:login"))
+
+	queries = append(queries, srv.PushCallback(u, choose.ID, "track.start|e:login"))
+	askEmail := a.await(chat, choose.ID, "the email prompt", containing(msg(t, "he", "login.ask_email.prompt", nil)))
+
+	srv.PushText(u, email)
+	askPassword := a.await(chat, askEmail.ID, "the password prompt", containing(email))
+
+	if calls := srv.Calls("deleteMessage"); len(calls) != 0 {
+		t.Fatalf("deleteMessage called before the password was sent: %+v", calls)
+	}
+	// Nothing was deleted yet, so the next message id is the password's.
+	passwordID := a.lastID(chat) + 1
+	srv.PushText(u, password)
+	orders := a.await(chat, askPassword.ID, "the order list", hasButton("track.list_orders|v:SB-104233"))
+
+	queries = append(queries, srv.PushCallback(u, orders.ID, "track.list_orders|v:SB-104233"))
+	shipment := a.await(chat, orders.ID, "the shipment", containing("RR314434889IL"))
+	if !buttonID(shipment, "track.show_shipment|e:refresh") {
+		t.Errorf("shipment message has no refresh button:\n%s", dump([]telegramtest.Message{shipment}))
+	}
+
+	// The password message was deleted, by its id.
+	dels := srv.Calls("deleteMessage")
+	if len(dels) != 1 || dels[0].ChatID != chat || dels[0].MessageID != passwordID || !dels[0].OK() {
+		t.Errorf("deleteMessage calls = %+v, want one for message %d in chat %d", dels, passwordID, chat)
+	}
+	for _, m := range srv.Messages(chat) {
+		if m.Text == password {
+			t.Errorf("password message #%d still in the chat", m.ID)
+		}
+	}
+
+	// Every button press was answered.
+	if !srv.WaitFor(wait, func() bool {
+		for _, id := range queries {
+			if !srv.Answered("cb" + strconv.FormatInt(id, 10)) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Errorf("not every callback query was answered: %v", queries)
+	}
+
+	// Every reply is Hebrew, laid out right to left, with inline keyboards.
+	var texts []telegramtest.Call
+	for _, c := range srv.Calls("") {
+		if c.Method == "sendMessage" || c.Method == "editMessageText" {
+			texts = append(texts, c)
+		}
+	}
+	for _, c := range texts {
+		if !hasHebrew(c.Text) || !startsRTL(c.Text) {
+			t.Errorf("%s text is not Hebrew starting right to left: %q", c.Method, c.Text)
+		}
+	}
+	checkMarkup(t, srv.Calls(""))
+
+	if err := a.stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// The password is in no call the bot made, and in no log line.
+	for _, c := range srv.Calls("") {
+		for k, v := range c.Fields {
+			if strings.Contains(v, password) {
+				t.Errorf("%s field %s holds the password: %q", c.Method, k, v)
+			}
+		}
+	}
+	if strings.Contains(a.logs.String(), password) {
+		t.Errorf("password logged:\n%s", a.logs.String())
+	}
+	t.Logf("conversation:\n%s", dump(a.botMessages(chat)))
+}
+
+// TestPollingPerChatOrder pushes 20 updates for each of 50 chats,
+// interleaved, through the whole bot: each chat's replies must come in the
+// order of its updates while chats are served in parallel. A chat
+// alternates a deep link that starts a guest lookup of a new order number
+// (the reply names the number) with a wrong email (a portal lookup that
+// fails and asks for the number again).
+func TestPollingPerChatOrder(t *testing.T) {
+	const chats, perChat = 50, 20
+	srv := telegramtest.NewServer(t)
+	order := func(c, i int) string { return fmt.Sprintf("SB-7%03d%02d", c, i) }
+	var last int64
+	for i := range perChat {
+		for c := range chats {
+			u := telegramtest.User{ID: int64(1000 + c), LanguageCode: "en"}
+			if i%2 == 0 {
+				last = srv.PushText(u, "/start track_"+order(c, i))
+			} else {
+				last = srv.PushText(u, "nobody@example.com")
+			}
+		}
+	}
+	a := openApp(t, srv, config(srv, t.TempDir()), nil)
+	notFound := msg(t, "en", "order.not_found", nil)
+	askOrder := msg(t, "en", "order.ask_id.prompt", nil)
+	// Per chat: the welcome, then per pair of updates the email prompt
+	// naming the order, the not-found notice and the order number prompt.
+	want := func(c int) []string {
+		out := []string{msg(t, "en", "common.welcome", nil)}
+		for i := 0; i < perChat; i += 2 {
+			out = append(out, msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), notFound, askOrder)
+		}
+		return out
+	}
+	if !srv.WaitConfirmed(last, wait) {
+		t.Fatalf("updates not all confirmed: offset %d, last update %d", srv.Confirmed(), last)
+	}
+	for c := range chats {
+		chat := int64(1000 + c)
+		w := want(c)
+		got := srv.WaitBotMessages(chat, len(w), wait)
+		var texts []string
+		for _, m := range got {
+			texts = append(texts, m.Text)
+		}
+		if diff := cmp.Diff(w, texts); diff != "" {
+			t.Errorf("chat %d replies (-want +got):\n%s", chat, diff)
+		}
+	}
+	_ = a
+}
+
+var (
+	_ = cmp.Diff
+	_ = http.StatusOK
+	_ = os.Getenv
+	_ = filepath.Join
+	_ = regexp.MustCompile
+)

@@ -59,7 +59,7 @@ type Engine struct {
 var engineMsgs = []string{
 	"menu.prompt", "menu.prompt_member", "menu.language", "menu.help",
 	"common.welcome", "common.expired", "common.stale", "common.unknown",
-	"common.unknown_command", "common.use_buttons", "common.cancelled",
+	"common.unknown_command", "common.use_buttons", "common.stale_step", "common.cancelled",
 	"common.too_many_attempts", "common.card_warning", "common.unsupported",
 	"common.btn.back", "common.btn.cancel", "common.btn.menu", "common.btn.retry",
 	"common.btn.prev", "common.btn.next", "common.date", "common.datetime",
@@ -198,10 +198,14 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		}
 	}
 	sess, ok, err := e.store.Load(ctx, in.Key)
-	if err != nil {
+	fresh := false
+	switch {
+	case errors.Is(err, ErrUnreadable):
+		e.log.Warn("session unreadable; starting afresh", "chat", in.Key, "err", err)
+		sess, fresh = Session{Key: in.Key}, true
+	case err != nil:
 		return nil, fmt.Errorf("load session %s: %w", in.Key, err)
-	}
-	if !ok {
+	case !ok:
 		sess = Session{Key: in.Key}
 	}
 	saved, err := json.Marshal(sess)
@@ -211,6 +215,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 
 	r := &run{e: e, in: in, sess: &sess, now: e.now()}
 	r.lang = e.langFor(&sess, in.LangHint)
+	if fresh {
+		r.say("common.expired", nil)
+	}
 	uctx, cancel := context.WithTimeout(ctx, e.updateTimeout)
 	err = r.handle(uctx)
 	cancel()
@@ -224,7 +231,15 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		if err := json.Unmarshal(saved, &sess); err != nil {
 			return nil, fmt.Errorf("restore session %s: %w", in.Key, err)
 		}
-		r.outs = []out{{id: "error.internal", buttons: [][]btn{{{label: "common.btn.menu", data: dataMenu}}}}}
+		// Keep the deletions (a password, a card number): they must
+		// happen whatever went wrong.
+		outs := []out{}
+		for _, o := range r.outs {
+			if o.del != 0 {
+				outs = append(outs, o)
+			}
+		}
+		r.outs = append(outs, out{id: "error.internal", buttons: [][]btn{{{label: "common.btn.menu", data: dataMenu}}}})
 	}
 	sess.Key = in.Key
 	sess.Updated = r.now
@@ -348,7 +363,7 @@ func (r *run) render() []Reply {
 			for _, b := range row {
 				label := b.text
 				if label == "" {
-					label = r.e.render(r.lang, b.label, nil, nil)
+					label = r.e.fragment(r.lang, b.label, nil, nil)
 				}
 				bs = append(bs, Button{Label: label, Data: b.data})
 			}
@@ -364,10 +379,15 @@ func (r *run) handle(ctx context.Context) error {
 	s.Inactive = false
 	text := strings.TrimSpace(in.Text)
 	cmd, _ := splitCommand(text)
+	// Whatever is typed where a password is expected is deleted, even a
+	// command or text arriving after the step timed out.
+	if _, st, _ := r.active(); st != nil && st.Secret && in.Data == "" && !in.Unsupported {
+		r.del(in.MessageID)
+	}
 	if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
 		s.Stack = nil
 		r.say("common.expired", nil)
-		if in.Data == "" && cmd == "" {
+		if cmd == "" && !isGlobalData(in.Data) {
 			return r.menu()
 		}
 	}
@@ -388,6 +408,30 @@ func (r *run) handle(ctx context.Context) error {
 		return r.command(ctx, text)
 	}
 	return r.text(ctx, text)
+}
+
+// isGlobalData reports whether a button token works in any state.
+func isGlobalData(data string) bool {
+	return strings.HasPrefix(data, dataMenu) || strings.HasPrefix(data, dataLang) || strings.HasPrefix(data, dataCmd)
+}
+
+// active returns the running flow, its current state and frame, or nils
+// when no flow runs or the session names a flow or state that no longer
+// exists (saved by an older version).
+func (r *run) active() (*Flow, *State, *Frame) {
+	fr := r.sess.Top()
+	if fr == nil {
+		return nil, nil, nil
+	}
+	f := r.e.flows[fr.Flow]
+	if f == nil {
+		return nil, nil, fr
+	}
+	st := f.state(fr.State)
+	if st == nil {
+		return nil, nil, fr
+	}
+	return f, st, fr
 }
 
 // splitCommand returns the lower-cased command name of "/name@bot arg" and
@@ -488,7 +532,7 @@ func (r *run) press(ctx context.Context, data string) error {
 	case strings.HasPrefix(data, dataLang):
 		l := strings.TrimPrefix(data, dataLang)
 		if r.e.localizers[l] == nil {
-			return r.stale()
+			return r.stale(ctx)
 		}
 		s.Lang, r.lang = l, l
 		r.say("language.set", nil)
@@ -501,12 +545,10 @@ func (r *run) press(ctx context.Context, data string) error {
 	}
 	where, tok, _ := strings.Cut(data, "|")
 	kind, val, _ := strings.Cut(tok, ":")
-	fr := s.Top()
-	if fr == nil || where != fr.Flow+"."+fr.State {
-		return r.stale()
+	f, st, fr := r.active()
+	if st == nil || where != fr.Flow+"."+fr.State {
+		return r.stale(ctx)
 	}
-	f := r.e.flows[fr.Flow]
-	st := f.state(fr.State)
 	switch kind {
 	case kindEvent:
 		for _, b := range st.Buttons {
@@ -531,12 +573,19 @@ func (r *run) press(ctx context.Context, data string) error {
 	case kindRetry:
 		return r.enter(ctx)
 	}
-	return r.stale()
+	return r.stale(ctx)
 }
 
-func (r *run) stale() error {
+// stale answers a button from an old message: the journey in progress, if
+// any, goes on where it was; otherwise the main menu.
+func (r *run) stale(ctx context.Context) error {
+	if _, st, fr := r.active(); st != nil {
+		r.say("common.stale_step", nil)
+		return r.enter(ctx)
+	} else if fr != nil {
+		r.sess.Stack = nil
+	}
 	r.say("common.stale", nil)
-	r.sess.Stack = nil
 	return r.menu()
 }
 
@@ -552,22 +601,15 @@ func setVar(fr *Frame, name, v string) {
 
 // text handles typed input in the active state.
 func (r *run) text(ctx context.Context, text string) error {
-	fr := r.sess.Top()
-	if fr == nil {
+	f, st, fr := r.active()
+	if st == nil {
+		r.sess.Stack = nil
 		r.say("common.unknown", nil)
 		return r.menu()
-	}
-	f := r.e.flows[fr.Flow]
-	st := f.state(fr.State)
-	if st == nil {
-		return r.stale()
 	}
 	if st.Ask == nil {
 		r.say("common.use_buttons", nil)
 		return r.enter(ctx)
-	}
-	if st.Secret {
-		r.del(r.in.MessageID)
 	}
 	v, problem := st.Ask(text)
 	if problem != "" {
@@ -598,6 +640,10 @@ func (r *run) back(ctx context.Context) error {
 		return r.menu()
 	}
 	if len(fr.History) == 0 {
+		if len(r.sess.Stack) > 1 { // a login started for another journey: back into that one
+			r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
+			return r.back(ctx)
+		}
 		r.sess.Stack = nil
 		r.say("common.cancelled", nil)
 		return r.menu()
@@ -618,11 +664,13 @@ func (r *run) start(ctx context.Context, f *Flow, state string, vars map[string]
 // Only states the customer answered are remembered for /back, so /back
 // never lands on a step that would move on by itself.
 func (r *run) fire(ctx context.Context, f *Flow, fr *Frame, event string) error {
-	from := fr.State
+	from, depth := fr.State, len(fr.History)
 	if err := r.transition(f, fr, event); err != nil {
 		return err
 	}
-	fr.History = append(fr.History, from)
+	if fr.State != from && len(fr.History) == depth {
+		fr.History = append(fr.History, from)
+	}
 	return r.enter(ctx)
 }
 
@@ -638,6 +686,11 @@ func (r *run) transition(f *Flow, fr *Frame, event string) error {
 	}
 	fr.State = m.Current()
 	fr.Attempts = 0
+	// Coming back to a step already in the history (a failed lookup going
+	// back to the first question) forgets the steps after it.
+	if i := slices.Index(fr.History, fr.State); i >= 0 {
+		fr.History = fr.History[:i]
+	}
 	return nil
 }
 
@@ -704,6 +757,9 @@ func (r *run) enter(ctx context.Context) error {
 			return nil
 		}
 		r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
+		if st.Abort {
+			r.sess.Stack = nil
+		}
 		if r.sess.Top() == nil {
 			r.attachMenu()
 			return nil

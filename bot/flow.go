@@ -28,6 +28,11 @@ const MaxCallbackData = 64
 // re-enters the state.
 var ErrLoginRequired = errors.New("bot: login required")
 
+// ErrUnreadable is wrapped by a Store's Load error when a stored session
+// cannot be decoded (a lost encryption key, a newer schema). The engine
+// starts that conversation afresh instead of failing every update.
+var ErrUnreadable = errors.New("bot: stored session unreadable")
+
 // UserError is an expected outcome the customer must be told about, such as
 // the portal being unavailable. MsgID is a locale message ID, never text.
 type UserError struct {
@@ -95,6 +100,9 @@ type State struct {
 	Auth bool
 	// End finishes the flow after the prompt is shown.
 	End bool
+	// Abort, with End, also ends the flows below this one (a lock-out must
+	// not resume the journey that asked for login).
+	Abort bool
 	// MaxAttempts bounds invalid inputs before the flow is cancelled
 	// (default 3).
 	MaxAttempts int

@@ -21,6 +21,16 @@ const (
 // internal error: it is logged and the message ID is shown instead, and the
 // lint tests fail on it.
 func (e *Engine) render(lang, id string, data map[string]any, count any) string {
+	s := e.fragment(lang, id, data, count)
+	if lang == "he" {
+		s = rtlStart(s)
+	}
+	return s
+}
+
+// fragment localises a message that will be placed inside another one
+// (a list line, a status name): no direction mark is added.
+func (e *Engine) fragment(lang, id string, data map[string]any, count any) string {
 	loc := e.localizers[lang]
 	if loc == nil {
 		loc = e.localizers[e.defaultLang]
@@ -45,9 +55,6 @@ func (e *Engine) render(lang, id string, data map[string]any, count any) string 
 		if s == "" {
 			s = id
 		}
-	}
-	if rtl {
-		s = rtlStart(s)
 	}
 	return s
 }

@@ -46,6 +46,15 @@ func (t *Turn) Page() int {
 	return 1
 }
 
+// SetPage changes the page a list state shows (to clamp a stale page
+// number to the last page).
+func (t *Turn) SetPage(n int) {
+	if t.frame.Pages == nil {
+		t.frame.Pages = map[string]int{}
+	}
+	t.frame.Pages[t.frame.State] = n
+}
+
 // PageSize is how many options a list state shows per page.
 func (t *Turn) PageSize() int { return pageSize }
 
@@ -57,7 +66,7 @@ func (t *Turn) Say(msgID string, data map[string]any) {
 // T renders a message in the customer's language, for use inside another
 // message's data (a list line, a status name).
 func (t *Turn) T(msgID string, data map[string]any) string {
-	return t.r.e.render(t.Lang, msgID, data, nil)
+	return t.r.e.fragment(t.Lang, msgID, data, nil)
 }
 
 // N renders a plural message for count n.
@@ -66,7 +75,7 @@ func (t *Turn) N(msgID string, n int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	return t.r.e.render(t.Lang, msgID, d, n)
+	return t.r.e.fragment(t.Lang, msgID, d, n)
 }
 
 // Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027".

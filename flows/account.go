@@ -16,14 +16,16 @@ import (
 func (k *kit) login() bot.Flow {
 	return bot.Flow{
 		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Menu: bot.MenuGuest,
-		Msgs: []string{"login.wrong", "login.locked", "login.unavailable"},
+		Msgs: []string{"login.wrong", "login.unavailable", "login.rejected", "common.minutes"},
 		States: []bot.State{
 			{Name: "ask_email", Prompt: "login.ask_email.prompt", Ask: email, Var: "email",
-				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", "already": "already"}},
+				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", "already": "already", "locked": "locked"}},
 			{Name: "ask_password", Prompt: "login.ask_password.prompt", Ask: password, Secret: true,
 				Buttons: []bot.Btn{{Label: "login.btn.change_email", Event: "change_email"}, {Label: "login.btn.forgot", Event: "forgot"}},
 				On:      bot.On{bot.EventNext: "check", "change_email": "ask_email", "forgot": "forgot_sent"}},
-			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password"}},
+			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password", "locked": "locked"}},
+			// A lock-out ends the journey that asked for login too.
+			{Name: "locked", Prompt: "login.locked.prompt", Enter: lockedFor, End: true, Abort: true},
 			{Name: "forgot_sent", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
 			{Name: "done", Prompt: "login.done.prompt", Enter: greet, End: true},
 			{Name: "already", Prompt: "login.already.prompt", Enter: greet, End: true},
@@ -37,24 +39,38 @@ func (k *kit) loginGate(_ context.Context, t *bot.Turn) (string, error) {
 		return "already", nil
 	}
 	if t.Now.Before(t.Session.LockedUntil) {
-		return "", &bot.UserError{MsgID: "login.locked", Data: map[string]any{
-			"Minutes": strconv.Itoa(int((t.Session.LockedUntil.Sub(t.Now) + time.Minute - 1) / time.Minute))}}
+		return "locked", nil
 	}
+	return "", nil
+}
+
+// lockedFor says how long the lock-out lasts, in whole minutes rounded up.
+func lockedFor(_ context.Context, t *bot.Turn) (string, error) {
+	n := int((t.Session.LockedUntil.Sub(t.Now) + time.Minute - 1) / time.Minute)
+	t.Data = map[string]any{"Minutes": t.N("common.minutes", max(n, 1), nil)}
 	return "", nil
 }
 
 func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
 	if t.Now.Before(t.Session.LockedUntil) {
-		return k.loginGate(ctx, t)
+		return "locked", nil
+	}
+	if t.Secret == "" {
+		// Reached without a password just typed (a retry, a language
+		// change): ask for it again rather than send an empty one.
+		return bot.EventFail, nil
 	}
 	auth, err := k.p.Login(ctx, t.Var("email"), t.Secret)
 	switch {
+	case errors.Is(err, portal.ErrInvalid):
+		t.Say("login.rejected", nil)
+		return bot.EventFail, nil
 	case errors.Is(err, portal.ErrUnauthorized):
 		t.Session.LoginFails++
 		if t.Session.LoginFails >= MaxLoginFails {
 			t.Session.LoginFails = 0
 			t.Session.LockedUntil = t.Now.Add(LockoutPeriod)
-			return k.loginGate(ctx, t)
+			return "locked", nil
 		}
 		t.Say("login.wrong", map[string]any{"Left": strconv.Itoa(MaxLoginFails - t.Session.LoginFails)})
 		return bot.EventFail, nil

@@ -70,6 +70,8 @@ func fail(err error) error {
 		return &bot.UserError{MsgID: "error.unavailable", Err: err}
 	case errors.Is(err, portal.ErrNotFound):
 		return &bot.UserError{MsgID: "error.not_found", Err: err}
+	case errors.Is(err, portal.ErrInvalid):
+		return &bot.UserError{MsgID: "error.rejected", Err: err}
 	}
 	return err
 }

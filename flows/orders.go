@@ -16,12 +16,18 @@ const (
 	varOrder    = "order"
 	varEmail    = "email"
 	varShipment = "shipment"
+	varMisses   = "misses"
 )
+
+// MaxGuestMisses is how many wrong order number + email pairs a guest may
+// try in one journey.
+const MaxGuestMisses = 5
 
 // orderMsgs are the message IDs the order steps render from code.
 var orderMsgs = func() []string {
 	ids := []string{"order.option", "order.item_line", "order.shipment_option", "order.event_line",
-		"order.not_found", "common.money", "error.unavailable", "error.not_found"}
+		"order.not_found", "order.count", "order.shipment_count", "common.money",
+		"error.unavailable", "error.not_found", "error.rejected"}
 	for _, s := range []portal.OrderStatus{portal.OrderPending, portal.OrderProcessing, portal.OrderShipped, portal.OrderDelivered, portal.OrderCancelled} {
 		ids = append(ids, "order.status."+string(s))
 	}
@@ -48,13 +54,17 @@ func (k *kit) track() bot.Flow {
 	states = append(states, guestStates("load")...)
 	states = append(states,
 		bot.State{Name: "load", Enter: k.countShipments,
-			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", bot.EventFail: "ask_order"}},
+			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
+				bot.EventFail: "ask_order", "too_many": "too_many"}},
 		bot.State{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
+		// A deep link names the order: a logged-in customer sees it at
+		// once, a guest is asked for the email it was placed with.
+		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{"member": "load", bot.EventNext: "ask_email"}},
 	)
 	states = append(states, shipmentStates(k)...)
 	return bot.Flow{
 		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways,
-		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "ask_email", Check: orderID},
+		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "deep_link", Check: orderID},
 		Msgs:     orderMsgs, States: states,
 	}
 }
@@ -73,9 +83,10 @@ func (k *kit) orders() bot.Flow {
 	states = append(states,
 		bot.State{Name: "details", Prompt: "orders.details.prompt", Enter: k.details,
 			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: "track"}},
-			On:      bot.On{"track": "load", bot.EventFail: "ask_order"}},
+			On:      bot.On{"track": "load", bot.EventFail: "ask_order", "too_many": "too_many"}},
 		bot.State{Name: "load", Enter: k.countShipments,
-			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", bot.EventFail: "ask_order"}},
+			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
+				bot.EventFail: "ask_order", "too_many": "too_many"}},
 		bot.State{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
 	)
 	states = append(states, shipmentStates(k)...)
@@ -99,11 +110,13 @@ func guestStates(next string) []bot.State {
 func shipmentStates(k *kit) []bot.State {
 	return []bot.State{
 		{Name: "no_shipments", Prompt: "order.no_shipments.prompt", Enter: k.orderSummary, End: true},
+		{Name: "cancelled", Prompt: "order.cancelled.prompt", Enter: k.orderSummary, End: true},
+		{Name: "too_many", Prompt: "order.too_many.prompt", End: true},
 		{Name: "pick_shipment", Prompt: "order.pick_shipment.prompt", List: true, Var: varShipment,
-			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "ask_order"}},
+			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "ask_order", "too_many": "too_many"}},
 		{Name: "show_shipment", Prompt: "order.show_shipment.prompt", Enter: k.showShipment,
 			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: "refresh"}},
-			On:      bot.On{"refresh": "show_shipment", bot.EventFail: "ask_order"}},
+			On:      bot.On{"refresh": "show_shipment", bot.EventFail: "ask_order", "too_many": "too_many"}},
 	}
 }
 
@@ -114,6 +127,13 @@ func (k *kit) memberOrGuest(_ context.Context, t *bot.Turn) (string, error) {
 	return "", nil
 }
 
+func deepLink(_ context.Context, t *bot.Turn) (string, error) {
+	if t.LoggedIn() {
+		return "member", nil
+	}
+	return bot.EventNext, nil
+}
+
 func (k *kit) listOrders(ctx context.Context, t *bot.Turn) (string, error) {
 	page, err := k.p.Orders(ctx, t.Session.Token, t.Page(), t.PageSize())
 	if err != nil {
@@ -122,12 +142,18 @@ func (k *kit) listOrders(ctx context.Context, t *bot.Turn) (string, error) {
 	if page.Total == 0 {
 		return "empty", nil
 	}
+	if len(page.Orders) == 0 { // a page past the end (an old button): show the last
+		t.SetPage(page.Pages())
+		if page, err = k.p.Orders(ctx, t.Session.Token, t.Page(), t.PageSize()); err != nil {
+			return "", fail(err)
+		}
+	}
 	for _, o := range page.Orders {
 		t.Options = append(t.Options, bot.Option{Value: o.ID, Label: t.T("order.option", map[string]any{
 			"ID": o.ID, "Date": t.Date(o.PlacedAt), "Status": t.T("order.status."+string(o.Status), nil)})})
 	}
 	t.More = page.Page < page.Pages()
-	t.Data = map[string]any{"Total": strconv.Itoa(page.Total), "Page": strconv.Itoa(page.Page), "Pages": strconv.Itoa(page.Pages())}
+	t.Data = map[string]any{"Total": t.N("order.count", page.Total, nil), "Page": strconv.Itoa(page.Page), "Pages": strconv.Itoa(page.Pages())}
 	return "", nil
 }
 
@@ -145,6 +171,12 @@ func (k *kit) order(ctx context.Context, t *bot.Turn) (portal.Order, string, err
 	} else {
 		o, err = k.p.GuestOrder(ctx, t.Var(varOrder), t.Var(varEmail))
 		if errors.Is(err, portal.ErrNotFound) {
+			// Bound the guesses of order number + email pairs.
+			misses, _ := strconv.Atoi(t.Var(varMisses))
+			t.Set(varMisses, strconv.Itoa(misses+1))
+			if misses+1 >= MaxGuestMisses {
+				return o, "too_many", nil
+			}
 			t.Say("order.not_found", nil)
 			return o, bot.EventFail, nil
 		}
@@ -162,6 +194,9 @@ func (k *kit) countShipments(ctx context.Context, t *bot.Turn) (string, error) {
 	}
 	switch len(o.Shipments) {
 	case 0:
+		if o.Status == portal.OrderCancelled {
+			return "cancelled", nil
+		}
 		return "none", nil
 	case 1:
 		t.Set(varShipment, o.Shipments[0].ID)
@@ -207,7 +242,7 @@ func (k *kit) listShipments(ctx context.Context, t *bot.Turn) (string, error) {
 			"Carrier": t.T("carrier."+string(s.Carrier), nil), "Number": s.TrackingNumber,
 			"Status": t.T("shipment.status."+string(s.Status), nil)})})
 	}
-	t.Data = map[string]any{"ID": o.ID, "Count": strconv.Itoa(len(o.Shipments))}
+	t.Data = map[string]any{"ID": o.ID, "Shipments": t.N("order.shipment_count", len(o.Shipments), nil)}
 	return "", nil
 }
 

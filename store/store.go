@@ -17,7 +17,8 @@ import (
 
 // Load returns the session stored under key with its token decrypted, and
 // false if there is none. It fails with an error wrapping ErrDecrypt when the
-// token does not decrypt, and ErrSchemaVersion for an unknown schema version.
+// token does not decrypt, and ErrSchemaVersion for an unknown schema version;
+// those, and undecodable JSON, also wrap bot.ErrUnreadable.
 func (db *DB) Load(ctx context.Context, key string) (bot.Session, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return bot.Session{}, false, err
@@ -35,7 +36,7 @@ func (db *DB) Load(ctx context.Context, key string) (bot.Session, bool, error) {
 	}
 	s, err := db.decodeSession(key, raw)
 	if err != nil {
-		return bot.Session{}, false, fmt.Errorf("load session %s: %w", key, err)
+		return bot.Session{}, false, fmt.Errorf("load session %s: %w: %w", key, bot.ErrUnreadable, err)
 	}
 	return s, true, nil
 }

@@ -6,6 +6,7 @@
 //
 //	supportbot [flags]                          run the bot
 //	supportbot demo-portal --listen host:port   serve the demo portal alone
+//	supportbot load --users N --duration D      measure the bot under load
 package main
 
 import (
@@ -34,8 +35,13 @@ var errUsage = errors.New("usage")
 
 // run dispatches the subcommands.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "demo-portal" {
-		return runDemoPortal(ctx, args[1:], stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "demo-portal":
+			return runDemoPortal(ctx, args[1:], stderr)
+		case "load":
+			return runLoad(ctx, args[1:], stdout, stderr)
+		}
 	}
 	m := NewMain()
 	m.Stdin, m.Stdout, m.Stderr = stdin, stdout, stderr

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -308,6 +307,17 @@ func checkMarkup(t *testing.T, calls []telegramtest.Call) {
 	}
 }
 
+// noWarnings fails the test for log records at warning level or above,
+// except those whose message is in allowed.
+func (a *app) noWarnings(allowed ...string) {
+	a.t.Helper()
+	for _, rec := range a.logs.records(a.t) {
+		if lvl := rec["level"]; (lvl == "WARN" || lvl == "ERROR") && !slices.Contains(allowed, rec["msg"].(string)) {
+			a.t.Errorf("unexpected log record: %v", rec)
+		}
+	}
+}
+
 // TestPollingHebrewLoginTrack runs a whole conversation over long polling:
 // a Hebrew-speaking customer tracks an order, logging in on the way.
 func TestPollingHebrewLoginTrack(t *testing.T) {
@@ -398,6 +408,7 @@ func TestPollingHebrewLoginTrack(t *testing.T) {
 	if strings.Contains(a.logs.String(), password) {
 		t.Errorf("password logged:\n%s", a.logs.String())
 	}
+	a.noWarnings()
 	t.Logf("conversation:\n%s", dump(a.botMessages(chat)))
 }
 
@@ -425,10 +436,10 @@ func TestPollingPerChatOrder(t *testing.T) {
 	a := openApp(t, srv, config(srv, t.TempDir()), nil)
 	notFound := msg(t, "en", "order.not_found", nil)
 	askOrder := msg(t, "en", "order.ask_id.prompt", nil)
-	// Per chat: the welcome, then per pair of updates the email prompt
-	// naming the order, the not-found notice and the order number prompt.
+	// Per chat and pair of updates: the email prompt naming the order, the
+	// not-found notice and the order number prompt.
 	want := func(c int) []string {
-		out := []string{msg(t, "en", "common.welcome", nil)}
+		var out []string
 		for i := 0; i < perChat; i += 2 {
 			out = append(out, msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), notFound, askOrder)
 		}
@@ -437,25 +448,373 @@ func TestPollingPerChatOrder(t *testing.T) {
 	if !srv.WaitConfirmed(last, wait) {
 		t.Fatalf("updates not all confirmed: offset %d, last update %d", srv.Confirmed(), last)
 	}
+	complete := func(c int) bool { return len(a.botMessages(int64(1000+c))) >= len(want(c)) }
+	if !srv.WaitFor(wait, func() bool {
+		for c := range chats {
+			if !complete(c) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Errorf("timed out waiting for every chat's replies")
+	}
 	for c := range chats {
 		chat := int64(1000 + c)
-		w := want(c)
-		got := srv.WaitBotMessages(chat, len(w), wait)
 		var texts []string
-		for _, m := range got {
+		for _, m := range a.botMessages(chat) {
 			texts = append(texts, m.Text)
 		}
-		if diff := cmp.Diff(w, texts); diff != "" {
+		if diff := cmp.Diff(want(c), texts); diff != "" {
 			t.Errorf("chat %d replies (-want +got):\n%s", chat, diff)
 		}
 	}
 	_ = a
 }
 
-var (
-	_ = cmp.Diff
-	_ = http.StatusOK
-	_ = os.Getenv
-	_ = filepath.Join
-	_ = regexp.MustCompile
-)
+// textUpdate is the JSON of a private text message update from u.
+func textUpdate(id int64, u telegramtest.User, messageID int, text string) []byte {
+	b, err := json.Marshal(map[string]any{
+		"update_id": id,
+		"message": map[string]any{
+			"message_id": messageID,
+			"from":       map[string]any{"id": u.ID, "is_bot": false, "first_name": u.FirstName, "language_code": u.LanguageCode},
+			"chat":       map[string]any{"id": u.ID, "first_name": u.FirstName, "type": "private"},
+			"date":       time.Now().Unix(),
+			"text":       text,
+		},
+	})
+	if err != nil {
+		panic(err) // the map above always marshals
+	}
+	return b
+}
+
+// post sends update to the webhook at url as Telegram does, with secret in
+// the header unless it is empty, and returns the status.
+func post(t *testing.T, url, secret string, update []byte) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(update))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post update: %v", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// TestWebhook serves the webhook on a loopback port: requests without the
+// secret are refused and not handled, an update is committed before the
+// 200, and a redelivered update is applied once.
+func TestWebhook(t *testing.T) {
+	const secret = "hook-s3cret_token"
+	srv := telegramtest.NewServer(t)
+	cfg := config(srv, t.TempDir())
+	cfg.TelegramWebhookListen = "127.0.0.1:0"
+	cfg.TelegramWebhookSecret = secret
+	a := openApp(t, srv, cfg, nil)
+	addr, _ := a.logs.waitFor(t, "webhook listening")["addr"].(string)
+	if addr == "" {
+		t.Fatal("webhook address not logged")
+	}
+	url := "http://" + addr + "/"
+	const chat = 77
+	u := telegramtest.User{ID: chat, FirstName: "Michael", LanguageCode: "en"}
+
+	for name, sec := range map[string]string{"missing secret": "", "wrong secret": "not-" + secret} {
+		if got := post(t, url, sec, textUpdate(500, u, 1, "/help")); got != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401", name, got)
+		}
+	}
+	if got := post(t, url, secret, textUpdate(501, u, 2, "/start")); got != http.StatusOK {
+		t.Fatalf("valid update: status %d, want 200", got)
+	}
+	// Telegram retries an update it got no 200 for: the same update again.
+	if got := post(t, url, secret, textUpdate(501, u, 2, "/start")); got != http.StatusOK {
+		t.Fatalf("redelivered update: status %d, want 200", got)
+	}
+	if got := post(t, url, secret, textUpdate(502, u, 3, "/help")); got != http.StatusOK {
+		t.Fatalf("second update: status %d, want 200", got)
+	}
+	help := msg(t, "en", "help.text", nil)
+	a.await(chat, 0, "the help text", containing(help))
+
+	// One chat's replies keep their order: had update 500 or the second
+	// 501 been handled, their replies would show before the help text.
+	var got []string
+	for _, m := range a.botMessages(chat) {
+		got = append(got, m.Text)
+	}
+	want := []string{msg(t, "en", "common.welcome", nil), msg(t, "en", "menu.prompt", nil), help}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("chat replies (-want +got):\n%s", diff)
+	}
+	if calls := srv.Calls("getUpdates"); len(calls) != 0 {
+		t.Errorf("getUpdates called %d times in webhook mode", len(calls))
+	}
+	a.noWarnings("webhook request with a wrong secret")
+}
+
+// TestRateLimitStorm answers sendMessage with 429 retry_after=1 to more
+// calls than there are chats sending at once: the bot must pause all
+// sending for the second Telegram asks, then deliver every reply.
+func TestRateLimitStorm(t *testing.T) {
+	const chats = 5
+	srv := telegramtest.NewServer(t)
+	// More faults than chats: the calls in flight when the first 429 comes
+	// back cannot use them all up, so a successful call must wait out the
+	// pause.
+	srv.Inject(telegramtest.Fault{Method: "sendMessage", Code: http.StatusTooManyRequests, RetryAfter: 1, Times: chats + 2})
+	a := openApp(t, srv, config(srv, t.TempDir()), nil)
+	for c := range chats {
+		srv.PushText(telegramtest.User{ID: int64(300 + c), LanguageCode: "en"}, "/start")
+	}
+	want := []string{msg(t, "en", "common.welcome", nil), msg(t, "en", "menu.prompt", nil)}
+	if !srv.WaitFor(wait, func() bool {
+		for c := range chats {
+			if len(a.botMessages(int64(300+c))) < len(want) {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("timed out waiting for the replies")
+	}
+
+	calls := srv.Calls("sendMessage")
+	var first time.Time
+	var limited int
+	for _, c := range calls {
+		switch {
+		case c.Code == http.StatusTooManyRequests:
+			limited++
+			if first.IsZero() {
+				first = c.Time
+			}
+		case first.IsZero():
+			t.Errorf("sendMessage succeeded before the 429 storm: %+v", c)
+		case c.Time.Sub(first) < time.Second:
+			t.Errorf("sendMessage to chat %d succeeded %s after the first 429, want ≥ retry_after (1s)", c.ChatID, c.Time.Sub(first))
+		}
+	}
+	if limited != chats+2 {
+		t.Errorf("%d calls answered 429, want %d", limited, chats+2)
+	}
+	for c := range chats {
+		chat := int64(300 + c)
+		var got []string
+		for _, m := range a.botMessages(chat) {
+			got = append(got, m.Text)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("chat %d replies (-want +got):\n%s", chat, diff)
+		}
+	}
+	a.logs.waitFor(t, "rate limited, pausing all sends")
+}
+
+// TestRestartDeliversPending commits replies that Telegram keeps refusing
+// with 500, stops the bot, and starts it again on the same data directory
+// against a healthy Bot API: the replies left in the outbox arrive, once.
+func TestRestartDeliversPending(t *testing.T) {
+	const chat = 555
+	dir := t.TempDir()
+	u := telegramtest.User{ID: chat, LanguageCode: "en"}
+
+	broken := telegramtest.NewServer(t)
+	broken.Inject(telegramtest.Fault{Method: "sendMessage", Code: http.StatusInternalServerError})
+	first := openApp(t, broken, config(broken, dir), func(o *telegram.Options) { o.MaxAttempts = 3 })
+	id := broken.PushText(u, "/start")
+	first.logs.waitFor(t, "send failing, left pending")
+	if !broken.WaitConfirmed(id, wait) {
+		t.Fatal("update not confirmed")
+	}
+	pending, err := first.m.Engine.Pending(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, e := range pending {
+		want = append(want, e.Reply.Text)
+	}
+	if len(want) == 0 {
+		t.Fatal("no reply pending after the failed sends")
+	}
+	if err := first.stop(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	for _, c := range broken.Calls("sendMessage") {
+		if c.OK() {
+			t.Errorf("broken server accepted a message: %+v", c)
+		}
+	}
+
+	healthy := telegramtest.NewServer(t)
+	second := openApp(t, healthy, config(healthy, dir), nil)
+	healthy.WaitBotMessages(chat, len(want), wait)
+	if err := second.stop(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	var got []string
+	for _, m := range second.botMessages(chat) {
+		got = append(got, m.Text)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("delivered after restart (-want +got):\n%s", diff)
+	}
+	if n := len(healthy.Calls("sendMessage")); n != len(want) {
+		t.Errorf("%d sendMessage calls after restart, want %d", n, len(want))
+	}
+
+	// Nothing is left to deliver a third time.
+	third := openApp(t, healthy, config(healthy, dir), nil)
+	left, err := third.m.Engine.Pending(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("%d replies still pending after they were delivered: %+v", len(left), left)
+	}
+}
+
+// clearEnv unsets the environment variables ParseFlags falls back to, so
+// the machine's environment does not leak into a test.
+func clearEnv(t *testing.T) {
+	for _, name := range []string{"SUPPORTBOT_DATA_DIR", "SUPPORTBOT_LANG", "PORTAL_URL", "SUPPORTBOT_KEY",
+		"SUPPORTBOT_LOG_LEVEL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_LISTEN",
+		"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL"} {
+		t.Setenv(name, "")
+	}
+}
+
+func TestParseFlagsRejects(t *testing.T) {
+	clearEnv(t)
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unwritable := filepath.Join(file, "data")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the error must name this
+	}{
+		{"data dir under a file", []string{"--data-dir", unwritable}, unwritable},
+		{"webhook without secret", []string{"--data-dir", t.TempDir(), "--telegram-token", "1:x", "--telegram-webhook-listen", "127.0.0.1:0"}, "--telegram-webhook-secret"},
+		{"bad language", []string{"--data-dir", t.TempDir(), "--lang", "fr"}, "--lang"},
+		{"bad log level", []string{"--data-dir", t.TempDir(), "--log-level", "loud"}, "--log-level"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			m := NewMain()
+			m.Stderr = &stderr
+			err := m.ParseFlags(tc.args)
+			if err == nil {
+				t.Fatalf("ParseFlags(%q) = nil, want an error", tc.args)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseFlags(%q) = %q, want it to name %q", tc.args, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseFlagsUnknownFlag(t *testing.T) {
+	clearEnv(t)
+	var stderr bytes.Buffer
+	m := NewMain()
+	m.Stderr = &stderr
+	if err := m.ParseFlags([]string{"--no-such-flag"}); !errors.Is(err, errUsage) {
+		t.Errorf("ParseFlags = %v, want errUsage", err)
+	}
+	if !strings.Contains(stderr.String(), "-data-dir") {
+		t.Errorf("usage not printed: %q", stderr.String())
+	}
+}
+
+// TestOpenDataDirInUse opens a second Main on the data directory of a
+// running one: it must fail at once with an error saying so.
+func TestOpenDataDirInUse(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	dir := t.TempDir()
+	openApp(t, srv, config(srv, dir), nil)
+
+	m := NewMain()
+	m.Config = config(srv, dir)
+	m.Stderr = io.Discard
+	err := m.Open(context.Background())
+	defer m.Close()
+	if err == nil {
+		t.Fatal("second Open on the same data directory succeeded")
+	}
+	if !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Open = %q, want an error saying %s is in use", err, dir)
+	}
+}
+
+// TestConsole runs the terminal chat the way a developer does: a login and
+// the order history, typed on stdin, in English and in Hebrew.
+func TestConsole(t *testing.T) {
+	clearEnv(t)
+	const password = "demo-dana"
+	input := "/login\ndana.levi@example.com\n" + password + "\n/orders\n"
+	for _, lang := range []string{"en", "he"} {
+		t.Run(lang, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := []string{"--data-dir", t.TempDir(), "--lang", lang}
+			if err := run(context.Background(), args, strings.NewReader(input), &stdout, &stderr); err != nil {
+				t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range []string{
+				msg(t, lang, "common.welcome", nil),
+				msg(t, lang, "login.ask_email.prompt", nil),
+				"SB-104233", // the order history lists Dana's orders
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, password) || strings.Contains(stderr.String(), password) {
+				t.Errorf("password echoed:\n%s\n%s", out, stderr.String())
+			}
+			if lang == "he" && !hasHebrew(out) {
+				t.Errorf("no Hebrew in the output:\n%s", out)
+			}
+			t.Logf("stdout:\n%s", out)
+		})
+	}
+}
+
+// TestStopDuringStartup stops the bot while it starts (SIGTERM right after
+// launch): Run returns at once, and a shutdown is no error worth logging.
+func TestStopDuringStartup(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	logs := newLogBuffer()
+	m := NewMain()
+	m.Config = config(srv, t.TempDir())
+	m.Stderr = logs
+	m.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m.TelegramOptions = fastOptions
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Run(ctx); err != nil {
+		t.Errorf("Run = %v, want nil after a shutdown", err)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	a := &app{t: t, m: m, srv: srv, logs: logs}
+	a.noWarnings()
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package main
+
+import "time"
+
+// processCPU is not measured on this platform.
+func processCPU() time.Duration { return 0 }
+
+// peakRSS is not measured on this platform.
+func peakRSS() int64 { return 0 }

@@ -233,7 +233,7 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+	fn := func(tx *bbolt.Tx) error { // idempotent: Batch may run it twice
 		ob := tx.Bucket(bucketOutbox)
 		for _, id := range ids {
 			if err := ob.Delete(itob(id)); err != nil {
@@ -241,7 +241,14 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 			}
 		}
 		return nil
-	})
+	}
+	var err error
+	if db.batch {
+		// Deliveries from many chats share transactions like commits do.
+		err = db.bolt.Batch(fn)
+	} else {
+		err = db.bolt.Update(fn)
+	}
 	if err != nil {
 		return fmt.Errorf("delete delivered envelopes: %v", err)
 	}

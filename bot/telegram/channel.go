@@ -233,7 +233,9 @@ func (c *Channel) Run(ctx context.Context) error {
 
 	c.out.start(ctx)
 	if envs, err := c.eng.Pending(ctx, pendingLimit); err != nil {
-		c.log.Error("read pending replies", c.errAttr(err))
+		if ctx.Err() == nil {
+			c.log.Error("read pending replies", c.errAttr(err))
+		}
 	} else {
 		if len(envs) == pendingLimit {
 			c.log.Warn("more pending replies than read at start", "limit", pendingLimit)

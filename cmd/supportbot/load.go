@@ -225,10 +225,10 @@ func load(ctx context.Context, cfg loadConfig, stderr io.Writer) (loadResult, er
 	defer cancelRun()
 	// Open starts the demo portal's server.
 	pprof.Do(ctx, pprof.Labels("part", "demo-portal"), func(context.Context) { err = m.Open(runCtx) })
+	defer m.Close() // also after a failed Open: it closes what was opened
 	if err != nil {
 		return loadResult{}, err
 	}
-	defer m.Close()
 	var hookURL string
 	var stopHook func()
 	pprof.Do(ctx, pprof.Labels("part", "bot"), func(context.Context) {

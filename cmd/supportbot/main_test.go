@@ -147,6 +147,7 @@ func openApp(t *testing.T, srv *telegramtest.Server, cfg Config, edit func(*tele
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		cancel()
+		m.Close()
 		t.Fatalf("Open: %v", err)
 	}
 	a.m = m
@@ -250,10 +251,13 @@ func dump(ms []telegramtest.Message) string {
 	return b.String()
 }
 
+// bundle is the embedded locales, loaded once.
+var bundle = sync.OnceValues(locales.Load)
+
 // msg renders a message of the embedded locales, for comparisons.
 func msg(t *testing.T, lang, id string, data map[string]any) string {
 	t.Helper()
-	b, err := locales.Load()
+	b, err := bundle()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,43 +437,36 @@ func TestPollingPerChatOrder(t *testing.T) {
 			}
 		}
 	}
-	a := openApp(t, srv, config(srv, t.TempDir()), nil)
 	notFound := msg(t, "en", "order.not_found", nil)
 	askOrder := msg(t, "en", "order.ask_id.prompt", nil)
 	// Per chat and pair of updates: the email prompt naming the order, the
 	// not-found notice and the order number prompt.
-	want := func(c int) []string {
-		var out []string
+	want := make([][]string, chats)
+	for c := range chats {
 		for i := 0; i < perChat; i += 2 {
-			out = append(out, msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), notFound, askOrder)
+			want[c] = append(want[c], msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), notFound, askOrder)
 		}
-		return out
 	}
-	if !srv.WaitConfirmed(last, wait) {
+	openApp(t, srv, config(srv, t.TempDir()), nil)
+
+	// One deadline for all: a chat still short of replies fails the test.
+	deadline := time.Now().Add(2 * time.Minute)
+	if !srv.WaitConfirmed(last, time.Until(deadline)) {
 		t.Fatalf("updates not all confirmed: offset %d, last update %d", srv.Confirmed(), last)
-	}
-	complete := func(c int) bool { return len(a.botMessages(int64(1000+c))) >= len(want(c)) }
-	if !srv.WaitFor(wait, func() bool {
-		for c := range chats {
-			if !complete(c) {
-				return false
-			}
-		}
-		return true
-	}) {
-		t.Errorf("timed out waiting for every chat's replies")
 	}
 	for c := range chats {
 		chat := int64(1000 + c)
-		var texts []string
-		for _, m := range a.botMessages(chat) {
-			texts = append(texts, m.Text)
+		var got []string
+		for _, m := range srv.WaitBotMessages(chat, len(want[c]), time.Until(deadline)) {
+			got = append(got, m.Text)
 		}
-		if diff := cmp.Diff(want(c), texts); diff != "" {
+		if diff := cmp.Diff(want[c], got); diff != "" {
 			t.Errorf("chat %d replies (-want +got):\n%s", chat, diff)
 		}
+		if len(got) < len(want[c]) {
+			t.Fatalf("timed out waiting for chat %d's replies", chat)
+		}
 	}
-	_ = a
 }
 
 // textUpdate is the JSON of a private text message update from u.

@@ -33,7 +33,7 @@ func (m *Main) openTelegram() error {
 // done; in-flight updates finish and queued replies are flushed first.
 func (m *Main) runTelegram(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	if err := m.Telegram.SetCommands(cctx); err != nil {
+	if err := m.Telegram.SetCommands(cctx); err != nil && ctx.Err() == nil {
 		m.Logger.Warn("set telegram commands", "err", err)
 	}
 	cancel()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"supportbot/bot"
@@ -112,7 +113,16 @@ func (m *Main) key() ([]byte, error) {
 
 // Run serves customers until ctx is done (or, in the terminal, stdin ends).
 func (m *Main) Run(ctx context.Context) error {
-	go m.expireLoop(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.expireLoop(ctx)
+	}()
+	// Stop the expiry loop before returning, so Close never races it.
+	defer wg.Wait()
+	defer cancel()
 	if m.Config.TelegramToken != "" {
 		return m.runTelegram(ctx)
 	}
@@ -133,6 +143,9 @@ func (m *Main) expireLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if n, err := m.DB.Expire(ctx, m.Now().Add(-30*24*time.Hour)); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
 			m.Logger.Error("expire sessions", "err", err)
 		} else if n > 0 {
 			m.Logger.Info("expired sessions", "count", n)

@@ -118,7 +118,10 @@ func (o *Options) setDefaults() {
 		o.Workers = 8
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{}
+		// Keep connections to the one Bot API host: the default keeps two.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 128
+		o.HTTPClient = &http.Client{Transport: tr}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -198,7 +201,7 @@ func New(token string, eng Engine, opt Options) (*Channel, error) {
 	api, err := tg.New(token,
 		tg.WithServerURL(opt.APIURL),
 		tg.WithSkipGetMe(),
-		tg.WithHTTPClient(opt.PollTimeout, opt.HTTPClient),
+		tg.WithHTTPClient(opt.PollTimeout, bufferedClient(opt.HTTPClient)),
 		tg.WithErrorsHandler(func(err error) { c.log.Error("telegram sdk", c.errAttr(err)) }),
 		tg.WithDebugHandler(func(format string, args ...any) {
 			c.log.Debug("telegram sdk", "msg", c.redact(fmt.Sprintf(format, args...)))

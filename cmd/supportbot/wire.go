@@ -77,7 +77,10 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("start demo portal: %w", err)
 		}
 	}
-	m.Portal = portal.NewClient(m.PortalURL, portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	// Many chats call the one portal host at once: keep their connections.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 128
+	m.Portal = portal.NewClient(m.PortalURL, portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}))
 	bundle, err := locales.Load()
 	if err != nil {
 		return err

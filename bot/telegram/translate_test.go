@@ -11,7 +11,7 @@ import (
 	"supportbot/bot"
 )
 
-const updatesDir = "../../../shared/testdata/telegram-updates"
+const updatesDir = "testdata/updates" // copied from shared/testdata; see testdata/SOURCES.md
 
 // TestTranslateRealUpdates feeds every update in shared/testdata through
 // the fake Bot API and checks what reaches the engine: an Inbound for

@@ -98,6 +98,10 @@ type Options struct {
 	// MaxAttempts bounds the tries of one send on 5xx and network errors
 	// before it is left in the outbox (default 5).
 	MaxAttempts int
+	// TypingDelay is how long handling an update may take before the chat
+	// shows "typing…" (default 300 ms; negative: at once). Quick answers
+	// then cost no extra API call.
+	TypingDelay time.Duration
 	// FlushTimeout bounds the delivery of queued replies at shutdown
 	// (default 10 s).
 	FlushTimeout time.Duration
@@ -125,6 +129,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TypingDelay == 0 {
+		o.TypingDelay = 300 * time.Millisecond
 	}
 	if o.PerChatInterval <= 0 {
 		o.PerChatInterval = time.Second

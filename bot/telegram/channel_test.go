@@ -673,7 +673,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestTypingBeforeReply(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, func(o *telegram.Options) { o.TypingDelay = -1 })
 	h.start()
 	h.srv.PushText(user(1), "hi")
 	h.waitSent(1, 1)

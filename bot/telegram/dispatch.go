@@ -132,13 +132,19 @@ func (c *Channel) process(j *job) bool {
 		return false
 	}
 	c.out.reachable(inc.chat)
+	stopTyping := func() bool { return false }
 	if !inc.in.Unsupported {
-		c.sendTyping(inc.chat)
+		if d := c.opt.TypingDelay; d < 0 {
+			c.sendTyping(inc.chat)
+		} else {
+			stopTyping = time.AfterFunc(d, func() { c.sendTyping(inc.chat) }).Stop
+		}
 	}
 	// In-flight updates finish even when Run is cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), c.opt.HandleTimeout)
 	defer cancel()
 	envs, err, panicked := c.safeHandle(ctx, inc.in)
+	stopTyping() // answered in time: no indicator needed
 	switch {
 	case panicked:
 		c.notifyInternal(ctx, inc.in.Key)

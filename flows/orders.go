@@ -44,24 +44,12 @@ var orderMsgs = func() []string {
 // track: pick an order (logged in) or give order number + email (guest),
 // then its shipments, then one shipment's status history and tracking link.
 func (k *kit) track() bot.Flow {
-	states := []bot.State{
-		{Name: "start", Prompt: "order.start.prompt", Enter: k.memberOrGuest,
-			Buttons: []bot.Btn{{Label: "order.btn.login", Event: "login"}, {Label: "order.btn.guest", Event: "guest"}},
-			On:      bot.On{"member": "list_orders", "login": "list_orders", "guest": "ask_order"}},
-		{Name: "list_orders", Prompt: "track.list_orders.prompt", Auth: true, List: true, Var: varOrder,
-			Enter: k.listOrders, On: bot.On{bot.EventNext: "load", "empty": "no_orders"}},
-	}
-	states = append(states, guestStates("load")...)
+	states := k.findOrder("track.list_orders.prompt", "load")
 	states = append(states,
-		bot.State{Name: "load", Enter: k.countShipments,
-			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
-				bot.EventFail: "ask_order", "too_many": "too_many"}},
-		bot.State{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
 		// A deep link names the order: a logged-in customer sees it at
 		// once, a guest is asked for the email it was placed with.
 		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{"member": "load", bot.EventNext: "ask_email"}},
 	)
-	states = append(states, shipmentStates(k)...)
 	return bot.Flow{
 		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways,
 		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "deep_link", Check: orderID},
@@ -72,28 +60,36 @@ func (k *kit) track() bot.Flow {
 // orders: order history (paginated) or a guest lookup, then one order's
 // details, from which its shipments can be tracked.
 func (k *kit) orders() bot.Flow {
-	states := []bot.State{
-		{Name: "start", Prompt: "order.start.prompt", Enter: k.memberOrGuest,
-			Buttons: []bot.Btn{{Label: "order.btn.login", Event: "login"}, {Label: "order.btn.guest", Event: "guest"}},
-			On:      bot.On{"member": "list_orders", "login": "list_orders", "guest": "ask_order"}},
-		{Name: "list_orders", Prompt: "orders.list_orders.prompt", Auth: true, List: true, Var: varOrder,
-			Enter: k.listOrders, On: bot.On{bot.EventNext: "details", "empty": "no_orders"}},
-	}
-	states = append(states, guestStates("details")...)
+	states := k.findOrder("orders.list_orders.prompt", "details")
 	states = append(states,
 		bot.State{Name: "details", Prompt: "orders.details.prompt", Enter: k.details,
 			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: "track"}},
 			On:      bot.On{"track": "load", bot.EventFail: "ask_order", "too_many": "too_many"}},
-		bot.State{Name: "load", Enter: k.countShipments,
-			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
-				bot.EventFail: "ask_order", "too_many": "too_many"}},
-		bot.State{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
 	)
-	states = append(states, shipmentStates(k)...)
 	return bot.Flow{
 		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways,
 		Msgs: orderMsgs, States: states,
 	}
+}
+
+// findOrder are the steps both order journeys share: log in and pick from
+// the order list (listPrompt), or give order number + email as a guest;
+// either way the chosen order goes to next. The shipment steps follow
+// ("load" onwards).
+func (k *kit) findOrder(listPrompt, next string) []bot.State {
+	states := []bot.State{
+		{Name: "start", Prompt: "order.start.prompt", Enter: k.memberOrGuest,
+			Buttons: []bot.Btn{{Label: "order.btn.login", Event: "login"}, {Label: "order.btn.guest", Event: "guest"}},
+			On:      bot.On{"member": "list_orders", "login": "list_orders", "guest": "ask_order"}},
+		{Name: "list_orders", Prompt: listPrompt, Auth: true, List: true, Var: varOrder,
+			Enter: k.listOrders, On: bot.On{bot.EventNext: next, "empty": "no_orders"}},
+		{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
+		{Name: "load", Enter: k.countShipments,
+			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
+				bot.EventFail: "ask_order", "too_many": "too_many"}},
+	}
+	states = append(states, guestStates(next)...)
+	return append(states, shipmentStates(k)...)
 }
 
 // guestStates ask for the order number and the email it was placed with,

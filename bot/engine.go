@@ -403,6 +403,9 @@ func (r *run) handle(ctx context.Context) error {
 	case looksLikeCard(text):
 		r.del(in.MessageID)
 		r.say("common.card_warning", nil)
+		if _, st, _ := r.active(); st != nil {
+			return r.enter(ctx) // and on with the step they were at
+		}
 		return nil
 	case cmd != "":
 		return r.command(ctx, text)

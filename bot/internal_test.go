@@ -55,6 +55,7 @@ func TestIsolate(t *testing.T) {
 		{"דנה לוי", "דנה לוי"},
 		{"", ""},
 		{fsi + "x" + pdi, fsi + "x" + pdi},
+		{"1 × SIM\nשורה\n2 × USB", fsi + "1 × SIM" + pdi + "\nשורה\n" + fsi + "2 × USB" + pdi},
 	}
 	for _, tt := range tests {
 		if got := isolate(tt.in); got != tt.want {

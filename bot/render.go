@@ -72,6 +72,13 @@ func isolate(s string) string {
 	if s == "" || strings.HasPrefix(s, fsi) {
 		return s
 	}
+	if strings.Contains(s, "\n") { // an isolate ends at a line break: one per line
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			lines[i] = isolate(l)
+		}
+		return strings.Join(lines, "\n")
+	}
 	for _, r := range s {
 		if unicode.Is(unicode.Hebrew, r) || unicode.Is(unicode.Arabic, r) {
 			return s

@@ -449,9 +449,15 @@ func splitCommand(text string) (name, arg string) {
 }
 
 func (r *run) del(messageID int) {
-	if messageID != 0 {
-		r.outs = append(r.outs, out{del: messageID})
+	if messageID == 0 {
+		return
 	}
+	for _, o := range r.outs {
+		if o.del == messageID {
+			return
+		}
+	}
+	r.outs = append(r.outs, out{del: messageID})
 }
 
 func (r *run) command(ctx context.Context, text string) error {

@@ -781,7 +781,7 @@ func (r *run) enter(ctx context.Context) error {
 // a result.
 func (r *run) navRow(fr *Frame, st *State) []btn {
 	row := []btn{}
-	if len(fr.History) > 0 {
+	if len(fr.History) > 0 || len(r.sess.Stack) > 1 {
 		row = append(row, btn{label: "common.btn.back", data: dataCmd + cmdBack})
 	}
 	if st.Ask != nil {

@@ -152,12 +152,6 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Languages returns the languages the engine can answer in.
-func (e *Engine) Languages() []string { return slices.Clone(e.langs) }
-
-// Flow returns the flow with the given name, for diagrams and tests.
-func (e *Engine) Flow(name string) *Flow { return e.flows[name] }
-
 // Commands returns the slash commands with descriptions in lang ("" for the
 // default language), for a platform's command menu.
 func (e *Engine) Commands(lang string) []Command {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
 	"supportbot/bot"
 	"supportbot/bot/console"
 	"supportbot/bot/telegram"
@@ -40,6 +42,7 @@ type Main struct {
 	Portal     *portal.Client
 	PortalURL  string
 	stopPortal func(context.Context) error
+	banner     string
 }
 
 // NewMain returns a Main with the default configuration.
@@ -83,6 +86,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Portal = portal.NewClient(m.PortalURL, portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}))
 	bundle, err := locales.Load()
 	if err != nil {
+		return err
+	}
+	if m.banner, err = banner(bundle, c.Lang, c.PortalURL); err != nil {
 		return err
 	}
 	m.Engine, err = bot.New(bot.Config{
@@ -129,15 +135,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.TelegramToken != "" {
 		return m.runTelegram(ctx)
 	}
-	fmt.Fprintf(m.Stdout, "supportbot — terminal chat on %s. Answer with a number to press a button; /help lists commands; Ctrl-D quits.\n", m.portalName())
+	fmt.Fprintln(m.Stdout, m.banner)
 	return console.New(m.Engine, m.Stdin, m.Stdout, console.Options{Lang: m.Config.Lang}).Run(ctx)
 }
 
-func (m *Main) portalName() string {
-	if m.Config.PortalURL == "" {
-		return "the demo portal"
+// banner is the terminal chat's opening line, in the default language.
+func banner(b *i18n.Bundle, lang, portalURL string) (string, error) {
+	cfg := &i18n.LocalizeConfig{MessageID: "console.banner_demo"}
+	if portalURL != "" {
+		cfg = &i18n.LocalizeConfig{MessageID: "console.banner_portal", TemplateData: map[string]string{"URL": portalURL}}
 	}
-	return m.PortalURL
+	s, err := i18n.NewLocalizer(b, lang).Localize(cfg)
+	if err != nil {
+		return "", fmt.Errorf("console banner: %w", err)
+	}
+	return s, nil
 }
 
 // expireLoop deletes sessions idle for 30 days, hourly.

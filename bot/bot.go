@@ -136,3 +136,6 @@ type Commit struct {
 	Replies []Reply
 	Lang    string
 }
+
+// Logout forgets the logged-in customer.
+func (s *Session) Logout() { s.Token, s.Customer, s.Email = "", "", "" }

@@ -23,13 +23,13 @@ import (
 func testFlow() bot.Flow {
 	return bot.Flow{Name: "echo", Start: "ask", Title: "t.title", Command: "echo", Menu: bot.MenuAlways,
 		States: []bot.State{
-			{Name: "ask", Prompt: "t.ask", Ask: func(s string) (string, string) {
+			{Name: "ask", Prompt: "t.ask", Input: bot.Text{Check: func(s string) (string, string) {
 				if s == "" || len(s) > 20 {
 					return "", "t.bad"
 				}
 				return s, ""
-			}, Var: "word", On: bot.On{bot.EventNext: "show"}},
-			{Name: "show", Prompt: "t.show", End: true},
+			}, Var: "word"}, On: bot.On{bot.EventNext: "show"}},
+			{Name: "show", Prompt: "t.show", Input: bot.End{}},
 		}}
 }
 
@@ -93,12 +93,13 @@ func TestNewRejectsBadFlows(t *testing.T) {
 	}{
 		{"dangling", mod(func(f *bot.Flow) { f.States[0].On = bot.On{bot.EventNext: "nowhere"} }), "missing state"},
 		{"unreachable", mod(func(f *bot.Flow) {
-			f.States = append(f.States, bot.State{Name: "island", Prompt: "t.ask", End: true})
+			f.States = append(f.States, bot.State{Name: "island", Prompt: "t.ask", Input: bot.End{}})
 		}), "unreachable"},
 		{"missing message", mod(func(f *bot.Flow) { f.States[1].Prompt = "t.nope" }), "t.nope"},
 		{"long callback", mod(func(f *bot.Flow) {
 			f.States[1] = bot.State{Name: "show", Prompt: "t.show", Buttons: []bot.Btn{{Label: "t.ask", Event: strings.Repeat("x", 60)}},
 				On: bot.On{strings.Repeat("x", 60): "show"}}
+			f.Events = []string{strings.Repeat("x", 60)}
 		}), "over 64"},
 		{"duplicate state", mod(func(f *bot.Flow) { f.States = append(f.States, f.States[1]) }), "duplicate"},
 		{"bad start", mod(func(f *bot.Flow) { f.Start = "nope" }), "start state"},

@@ -11,14 +11,23 @@ import (
 	"github.com/looplab/fsm"
 )
 
-// The events every flow understands. Flows may declare more (a button's
-// event, an action's outcome).
+// The events the kit itself fires. A flow declares the others it uses (a
+// button's event, an action's outcome) in Flow.Events.
 const (
-	EventNext   = "next"
-	EventFail   = "fail"
-	EventBack   = "back"
-	EventCancel = "cancel"
+	// EventNext: an input state got a valid answer, or a Confirm, Toggles
+	// or Review state was accepted.
+	EventNext = "next"
+	// EventFail: an action went wrong in a way the customer can correct.
+	EventFail = "fail"
+	// EventChange: the customer pressed Change on a Confirm state.
+	EventChange = "change"
+	// EventReview: an answer given from a Review screen returns there; the
+	// kit adds these transitions itself.
+	EventReview = "review"
 )
+
+// builtinEvents need no declaration in Flow.Events.
+var builtinEvents = []string{EventNext, EventFail, EventChange}
 
 // MaxCallbackData is Telegram's limit on a button's callback data.
 const MaxCallbackData = 64
@@ -63,49 +72,38 @@ type Btn struct {
 	Event string
 }
 
-// Option is one choice in a list state: a label already rendered for the
-// customer (Turn.T) and the value stored in the state's Var when chosen.
+// Option is one choice in a List or Toggles state: a label already rendered
+// for the customer (Turn.T) and the value it stands for. Options of a
+// Toggles state that share a Group are exclusive (one of them is always on).
 type Option struct {
 	Label string
 	Value string
+	Group string
 }
 
 // State is one step of a flow.
 //
 // On entry the engine pushes login first if Auth is set and nobody is logged
 // in, then runs Enter. If Enter returns an event the flow moves on at once
-// (an action step); otherwise the Prompt is shown with Turn.Data, the list
-// Options (paginated), and the Buttons. Input then arrives as typed text,
-// checked by Ask, or as a button press.
+// (an action step); otherwise the Prompt is shown with Turn.Data and the
+// Input's choices and Buttons. The Input says how the customer answers; a
+// state without one is answered with its Buttons only, or is an action.
 type State struct {
 	Name string
 	// Prompt is the message ID shown when the state waits for input.
 	Prompt string
-	// Enter runs on entry, outside any fsm transition and bbolt transaction.
+	// Enter runs on entry, outside any fsm transition and bbolt
+	// transaction. It returns one of the flow's declared events to move on
+	// at once, or "" to show the prompt.
 	Enter func(ctx context.Context, t *Turn) (event string, err error)
-	// Ask, if set, accepts typed text; a valid value is stored in Vars[Var]
-	// (or, for a Secret state, handed to the next state only) and fires next.
-	Ask Validator
-	// Secret marks a password: the customer's message is deleted and the
-	// value is never stored.
-	Secret bool
-	// Var names where a typed or chosen value is kept.
-	Var string
-	// List shows Turn.Options as buttons; choosing one stores its value in
-	// Vars[Var] and fires next.
-	List bool
-	// Buttons are fixed buttons, each firing its event.
+	// Input is how the customer answers: Text, Secret, List, Calendar,
+	// Toggles, Confirm, Review, or End for a last step.
+	Input Input
+	// Buttons are fixed buttons, each firing its event; they go with any
+	// Input.
 	Buttons []Btn
 	// Auth requires a logged-in customer.
 	Auth bool
-	// End finishes the flow after the prompt is shown.
-	End bool
-	// Abort, with End, also ends the flows below this one (a lock-out must
-	// not resume the journey that asked for login).
-	Abort bool
-	// MaxAttempts bounds invalid inputs before the flow is cancelled
-	// (default 3).
-	MaxAttempts int
 	// On maps events to next states.
 	On On
 }
@@ -133,10 +131,12 @@ type Flow struct {
 	// when logged out) or MenuMember (only when logged in).
 	Menu     MenuMode
 	DeepLink *DeepLink
-	States   []State
-	// Msgs lists message IDs the flow renders from Enter (Turn.Say, Turn.T),
-	// so the start-up check can prove both locales have them.
-	Msgs []string
+	// Events are the flow's own events (button events, the outcomes its
+	// Enter functions return), declared as constants next to the flow.
+	// Every one must lead somewhere, and every transition must use a
+	// declared or built-in event.
+	Events []string
+	States []State
 
 	byName map[string]*State
 	events []fsm.EventDesc
@@ -156,8 +156,8 @@ const (
 func (f *Flow) state(name string) *State { return f.byName[name] }
 
 // compile indexes the states, builds the fsm events and checks the graph:
-// dangling targets, unreachable states, duplicate states, callback data
-// over 64 bytes.
+// dangling targets, unreachable states, duplicate states, undeclared or
+// unused events, callback data over 64 bytes, and each Input's own rules.
 func (f *Flow) compile() error {
 	if f.Name == "" || strings.ContainsAny(f.Name, ".|") {
 		return fmt.Errorf("flow %q: bad name", f.Name)
@@ -176,14 +176,27 @@ func (f *Flow) compile() error {
 	if f.byName[f.Start] == nil {
 		return fmt.Errorf("flow %s: start state %q does not exist", f.Name, f.Start)
 	}
+	declared := map[string]bool{}
+	for _, ev := range f.Events {
+		if declared[ev] || slices.Contains(builtinEvents, ev) || ev == EventReview || ev == "" {
+			return fmt.Errorf("flow %s: event %q declared twice, empty or built in", f.Name, ev)
+		}
+		declared[ev] = true
+	}
+	used := map[string]bool{}
 	f.events = nil
-	for _, s := range f.States {
+	for i := range f.States {
+		s := &f.States[i]
 		evs := make([]string, 0, len(s.On))
 		for ev := range s.On {
 			evs = append(evs, ev)
 		}
 		sort.Strings(evs)
 		for _, ev := range evs {
+			if !declared[ev] && !slices.Contains(builtinEvents, ev) {
+				return fmt.Errorf("flow %s: state %s: event %q is not declared in Flow.Events", f.Name, s.Name, ev)
+			}
+			used[ev] = true
 			dst := s.On[ev]
 			if f.byName[dst] == nil {
 				return fmt.Errorf("flow %s: state %s: event %s leads to missing state %q", f.Name, s.Name, ev, dst)
@@ -194,18 +207,32 @@ func (f *Flow) compile() error {
 			if _, ok := s.On[b.Event]; !ok {
 				return fmt.Errorf("flow %s: state %s: button event %s has no transition", f.Name, s.Name, b.Event)
 			}
-			if n := len(callbackData(f.Name, s.Name, "e", b.Event)); n > MaxCallbackData {
+			if n := len(callbackData(f.Name, s.Name, kindEvent, b.Event)); n > MaxCallbackData {
 				return fmt.Errorf("flow %s: state %s: callback data for %s is %d bytes, over %d", f.Name, s.Name, b.Event, n, MaxCallbackData)
 			}
 		}
-		if (s.Ask != nil || s.List) && s.On[EventNext] == "" {
-			return fmt.Errorf("flow %s: state %s takes input but has no %s transition", f.Name, s.Name, EventNext)
-		}
-		if s.Ask == nil && !s.List && len(s.Buttons) == 0 && s.Enter == nil && !s.End {
+		if s.Input != nil {
+			if err := s.Input.check(f, s); err != nil {
+				return fmt.Errorf("flow %s: state %s: %w", f.Name, s.Name, err)
+			}
+		} else if len(s.Buttons) == 0 && s.Enter == nil {
 			return fmt.Errorf("flow %s: state %s is a dead end: no input, action or end", f.Name, s.Name)
 		}
-		if n := len(callbackData(f.Name, s.Name, "p", "999")); n > MaxCallbackData {
+		if n := len(callbackData(f.Name, s.Name, "p", "2027-12-31")); n > MaxCallbackData {
 			return fmt.Errorf("flow %s: state %s: callback data is %d bytes, over %d", f.Name, s.Name, n, MaxCallbackData)
+		}
+	}
+	for _, ev := range f.Events {
+		if !used[ev] {
+			return fmt.Errorf("flow %s: event %s is declared but leads nowhere", f.Name, ev)
+		}
+	}
+	// Transitions a kind adds itself (a Review's edit and return edges).
+	for i := range f.States {
+		if g, ok := f.States[i].Input.(interface {
+			edges(*Flow, *State) []fsm.EventDesc
+		}); ok {
+			f.events = append(f.events, g.edges(f, &f.States[i])...)
 		}
 	}
 	if f.DeepLink != nil && f.byName[f.DeepLink.State] == nil {
@@ -219,8 +246,10 @@ func (f *Flow) compile() error {
 			return
 		}
 		seen[n] = true
-		for _, dst := range f.byName[n].On {
-			walk(dst)
+		for _, e := range f.events {
+			if slices.Contains(e.Src, n) {
+				walk(e.Dst)
+			}
 		}
 	}
 	walk(f.Start)
@@ -237,7 +266,7 @@ func (f *Flow) compile() error {
 
 // messageIDs lists every message ID the flow's declaration references.
 func (f *Flow) messageIDs() []string {
-	ids := slices.Clone(f.Msgs)
+	var ids []string
 	if f.Title != "" {
 		ids = append(ids, f.Title)
 	}
@@ -247,6 +276,9 @@ func (f *Flow) messageIDs() []string {
 		}
 		for _, b := range s.Buttons {
 			ids = append(ids, b.Label)
+		}
+		if s.Input != nil {
+			ids = append(ids, s.Input.messageIDs()...)
 		}
 	}
 	return ids
@@ -279,7 +311,8 @@ func callbackData(flow, state, kind, value string) string {
 	return flow + "." + state + "|" + kind + ":" + value
 }
 
-// Global callback tokens, valid in any state.
+// Global callback tokens, valid in any state, and the kinds of a state's
+// own tokens.
 const (
 	dataMenu   = "menu|"
 	dataLang   = "lang|"
@@ -291,10 +324,8 @@ const (
 	cmdHelp    = "help"
 	cmdStart   = "start"
 	loginFlow  = "login"
-	kindEvent  = "e"
-	kindValue  = "v"
-	kindPage   = "p"
-	kindRetry  = "r"
+	kindEvent  = "e" // a fixed button's event
+	kindRetry  = "r" // "try again" after a portal failure
 	pageSize   = 5
 	maxDepth   = 24
 	defAttempt = 3

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	crand "crypto/rand"
 	"strconv"
 	"time"
 )
@@ -25,6 +26,7 @@ type Turn struct {
 
 	frame *Frame
 	r     *run
+	jump  *Frame
 }
 
 // Var returns a value the customer gave earlier in this flow.
@@ -94,3 +96,56 @@ func (t *Turn) DateTime(d time.Time) string {
 
 // LoggedIn reports whether a customer is logged in.
 func (t *Turn) LoggedIn() bool { return t.Session.Token != "" }
+
+// Has reports whether the flow holds a value for name, even an empty one.
+func (t *Turn) Has(name string) bool {
+	_, ok := t.frame.Vars[name]
+	return ok
+}
+
+// Today is the current day in Israel, where the company works, as a date
+// at midnight UTC (the form Calendar and ParseDate use).
+func (t *Turn) Today() time.Time {
+	n := t.Now.In(Israel)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// WriteKey returns the Idempotency-Key for the flow's next portal write.
+// A Confirm state draws a fresh one each time it is shown and commits it
+// with the screen, so the write after it, and every "try again" of that
+// write, carries the same key; a write without a Confirm before it gets one
+// here, kept until the flow ends.
+func (t *Turn) WriteKey() string {
+	k := t.frame.Vars[varWriteKey]
+	if k == "" {
+		k = crand.Text()
+		t.Set(varWriteKey, k)
+	}
+	return k
+}
+
+// NewWriteKey starts a new write: the next WriteKey is a fresh key. Call it
+// where a repeatable write is offered (send the settings again).
+func (t *Turn) NewWriteKey() { delete(t.frame.Vars, varWriteKey) }
+
+// Cached returns what Cache stored under key during this update.
+func (t *Turn) Cached(key string) (any, bool) {
+	v, ok := t.r.memo[key]
+	return v, ok
+}
+
+// Cache keeps v under key until the update is handled, so later steps of
+// the same update need not fetch it again.
+func (t *Turn) Cache(key string, v any) {
+	if t.r.memo == nil {
+		t.r.memo = map[string]any{}
+	}
+	t.r.memo[key] = v
+}
+
+// Jump ends the current flow and starts flow at its first state with vars
+// (My plans handing the chosen plan to the SIM journey). Enter must return
+// no event when it jumps.
+func (t *Turn) Jump(flow string, vars map[string]string) {
+	t.jump = &Frame{Flow: flow, Vars: vars}
+}

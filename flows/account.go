@@ -10,25 +10,33 @@ import (
 	"supportbot/portal"
 )
 
+// Events of the account journeys.
+const (
+	evAlready     = "already"      // already logged in
+	evLocked      = "locked"       // too many wrong passwords
+	evChangeEmail = "change_email" // type another email
+	evForgot      = "forgot"       // send a reset link instead
+)
+
 // login asks for email and password. The password is read in a Secret state:
 // its message is deleted, and it reaches only the check step of the same
 // update. After MaxLoginFails wrong tries the chat is locked for LockoutPeriod.
 func (k *kit) login() bot.Flow {
 	return bot.Flow{
 		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Menu: bot.MenuGuest,
-		Msgs: []string{"login.wrong", "login.unavailable", "login.rejected", "common.minutes"},
+		Events: []string{evAlready, evLocked, evChangeEmail, evForgot},
 		States: []bot.State{
-			{Name: "ask_email", Prompt: "login.ask_email.prompt", Ask: email, Var: "email",
-				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", "already": "already", "locked": "locked"}},
-			{Name: "ask_password", Prompt: "login.ask_password.prompt", Ask: password, Secret: true,
-				Buttons: []bot.Btn{{Label: "login.btn.change_email", Event: "change_email"}, {Label: "login.btn.forgot", Event: "forgot"}},
-				On:      bot.On{bot.EventNext: "check", "change_email": "ask_email", "forgot": "forgot_sent"}},
-			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password", "locked": "locked"}},
+			{Name: "ask_email", Prompt: "login.ask_email.prompt", Input: bot.Text{Check: email, Var: "email"},
+				Enter: k.loginGate, On: bot.On{bot.EventNext: "ask_password", evAlready: "already", evLocked: "locked"}},
+			{Name: "ask_password", Prompt: "login.ask_password.prompt", Input: bot.Secret{Check: password},
+				Buttons: []bot.Btn{{Label: "login.btn.change_email", Event: evChangeEmail}, {Label: "login.btn.forgot", Event: evForgot}},
+				On:      bot.On{bot.EventNext: "check", evChangeEmail: "ask_email", evForgot: "forgot_sent"}},
+			{Name: "check", Enter: k.checkLogin, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_password", evLocked: "locked"}},
 			// A lock-out ends the journey that asked for login too.
-			{Name: "locked", Prompt: "login.locked.prompt", Enter: lockedFor, End: true, Abort: true},
-			{Name: "forgot_sent", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
-			{Name: "done", Prompt: "login.done.prompt", Enter: greet, End: true},
-			{Name: "already", Prompt: "login.already.prompt", Enter: greet, End: true},
+			{Name: "locked", Prompt: "login.locked.prompt", Enter: lockedFor, Input: bot.End{Abort: true}},
+			{Name: "forgot_sent", Enter: k.sendReset, Prompt: "forgot.done.prompt", Input: bot.End{}},
+			{Name: "done", Prompt: "login.done.prompt", Enter: greet, Input: bot.End{}},
+			{Name: "already", Prompt: "login.already.prompt", Enter: greet, Input: bot.End{}},
 		},
 	}
 }
@@ -36,10 +44,10 @@ func (k *kit) login() bot.Flow {
 // loginGate skips login for a logged-in customer and refuses a locked chat.
 func (k *kit) loginGate(_ context.Context, t *bot.Turn) (string, error) {
 	if t.LoggedIn() {
-		return "already", nil
+		return evAlready, nil
 	}
 	if t.Now.Before(t.Session.LockedUntil) {
-		return "locked", nil
+		return evLocked, nil
 	}
 	return "", nil
 }
@@ -53,7 +61,7 @@ func lockedFor(_ context.Context, t *bot.Turn) (string, error) {
 
 func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
 	if t.Now.Before(t.Session.LockedUntil) {
-		return "locked", nil
+		return evLocked, nil
 	}
 	if t.Secret == "" {
 		// Reached without a password just typed (a retry, a language
@@ -70,7 +78,7 @@ func (k *kit) checkLogin(ctx context.Context, t *bot.Turn) (string, error) {
 		if t.Session.LoginFails >= MaxLoginFails {
 			t.Session.LoginFails = 0
 			t.Session.LockedUntil = t.Now.Add(LockoutPeriod)
-			return "locked", nil
+			return evLocked, nil
 		}
 		t.Say("login.wrong", map[string]any{"Left": strconv.Itoa(MaxLoginFails - t.Session.LoginFails)})
 		return bot.EventFail, nil
@@ -100,8 +108,8 @@ func (k *kit) forgot() bot.Flow {
 	return bot.Flow{
 		Name: ForgotPassword, Start: "ask_email", Title: "forgot.title", Command: "forgot", Menu: bot.MenuGuest,
 		States: []bot.State{
-			{Name: "ask_email", Prompt: "forgot.ask_email.prompt", Ask: email, Var: "email", On: bot.On{bot.EventNext: "send"}},
-			{Name: "send", Enter: k.sendReset, Prompt: "forgot.done.prompt", End: true},
+			{Name: "ask_email", Prompt: "forgot.ask_email.prompt", Input: bot.Text{Check: email, Var: "email"}, On: bot.On{bot.EventNext: "send"}},
+			{Name: "send", Enter: k.sendReset, Prompt: "forgot.done.prompt", Input: bot.End{}},
 		},
 	}
 }
@@ -117,22 +125,23 @@ func (k *kit) sendReset(ctx context.Context, t *bot.Turn) (string, error) {
 func (k *kit) logout() bot.Flow {
 	return bot.Flow{
 		Name: Logout, Start: "run", Title: "logout.title", Command: "logout", Menu: bot.MenuMember,
+		Events: []string{evGuest},
 		States: []bot.State{
-			{Name: "run", Enter: k.doLogout, On: bot.On{bot.EventNext: "done", "guest": "not_logged_in"}},
-			{Name: "done", Prompt: "logout.done.prompt", End: true},
-			{Name: "not_logged_in", Prompt: "logout.not_logged_in.prompt", End: true},
+			{Name: "run", Enter: k.doLogout, On: bot.On{bot.EventNext: "done", evGuest: "not_logged_in"}},
+			{Name: "done", Prompt: "logout.done.prompt", Input: bot.End{}},
+			{Name: "not_logged_in", Prompt: "logout.not_logged_in.prompt", Input: bot.End{}},
 		},
 	}
 }
 
 func (k *kit) doLogout(ctx context.Context, t *bot.Turn) (string, error) {
 	if !t.LoggedIn() {
-		return "guest", nil
+		return evGuest, nil
 	}
 	// Forget the token whatever the portal says: the customer asked to leave.
 	if err := k.p.Logout(ctx, t.Session.Token); err != nil && !errors.Is(err, portal.ErrUnauthorized) {
 		k.log.Warn("portal logout", "chat", t.Session.Key, "err", err)
 	}
-	t.Session.Token, t.Session.Customer, t.Session.Email = "", "", ""
+	t.Session.Logout()
 	return bot.EventNext, nil
 }

@@ -23,23 +23,23 @@ const (
 // try in one journey.
 const MaxGuestMisses = 5
 
-// orderMsgs are the message IDs the order steps render from code.
-var orderMsgs = func() []string {
-	ids := []string{"order.option", "order.item_line", "order.shipment_option", "order.event_line",
-		"order.not_found", "order.count", "order.shipment_count", "common.money",
-		"error.unavailable", "error.not_found", "error.rejected"}
-	for _, s := range []portal.OrderStatus{portal.OrderPending, portal.OrderProcessing, portal.OrderShipped, portal.OrderDelivered, portal.OrderCancelled} {
-		ids = append(ids, "order.status."+string(s))
-	}
-	for _, s := range []portal.ShipmentStatus{portal.ShipmentLabelCreated, portal.ShipmentPickedUp, portal.ShipmentInTransit,
-		portal.ShipmentOutForDelivery, portal.ShipmentDelivered, portal.ShipmentException} {
-		ids = append(ids, "shipment.status."+string(s))
-	}
-	for _, c := range []portal.Carrier{portal.CarrierUPS, portal.CarrierFedEx, portal.CarrierUSPS, portal.CarrierDHL, portal.CarrierIsraelPost} {
-		ids = append(ids, "carrier."+string(c))
-	}
-	return ids
-}()
+// Events of the order journeys.
+const (
+	evMember    = "member"    // a logged-in customer: no need to ask
+	evLogin     = "login"     // the customer chose to log in
+	evGuest     = "guest"     // the customer chose to continue as a guest
+	evEmpty     = "empty"     // nothing to list
+	evNone      = "none"      // an order with no shipment
+	evOne       = "one"       // exactly one: no choice to make
+	evMany      = "many"      // several: the customer chooses
+	evCancelled = "cancelled" // a cancelled order
+	evTooMany   = "too_many"  // too many wrong guesses
+	evTrack     = "track"     // track this order's shipments
+	evRefresh   = "refresh"   // show again with fresh data
+)
+
+// orderEvents are the events the shared order steps use.
+var orderEvents = []string{evMember, evLogin, evGuest, evEmpty, evNone, evOne, evMany, evCancelled, evTooMany, evRefresh}
 
 // track: pick an order (logged in) or give order number + email (guest),
 // then its shipments, then one shipment's status history and tracking link.
@@ -48,12 +48,12 @@ func (k *kit) track() bot.Flow {
 	states = append(states,
 		// A deep link names the order: a logged-in customer sees it at
 		// once, a guest is asked for the email it was placed with.
-		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{"member": "load", bot.EventNext: "ask_email"}},
+		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{evMember: "load", bot.EventNext: "ask_email"}},
 	)
 	return bot.Flow{
 		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways,
 		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "deep_link", Check: orderID},
-		Msgs:     orderMsgs, States: states,
+		Events:   orderEvents, States: states,
 	}
 }
 
@@ -63,12 +63,12 @@ func (k *kit) orders() bot.Flow {
 	states := k.findOrder("orders.list_orders.prompt", "details")
 	states = append(states,
 		bot.State{Name: "details", Prompt: "orders.details.prompt", Enter: k.details,
-			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: "track"}},
-			On:      bot.On{"track": "load", bot.EventFail: "ask_order", "too_many": "too_many"}},
+			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: evTrack}},
+			On:      bot.On{evTrack: "load", bot.EventFail: "ask_order", evTooMany: "too_many"}},
 	)
 	return bot.Flow{
 		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways,
-		Msgs: orderMsgs, States: states,
+		Events: append([]string{evTrack}, orderEvents...), States: states,
 	}
 }
 
@@ -79,14 +79,14 @@ func (k *kit) orders() bot.Flow {
 func (k *kit) findOrder(listPrompt, next string) []bot.State {
 	states := []bot.State{
 		{Name: "start", Prompt: "order.start.prompt", Enter: k.memberOrGuest,
-			Buttons: []bot.Btn{{Label: "order.btn.login", Event: "login"}, {Label: "order.btn.guest", Event: "guest"}},
-			On:      bot.On{"member": "list_orders", "login": "list_orders", "guest": "ask_order"}},
-		{Name: "list_orders", Prompt: listPrompt, Auth: true, List: true, Var: varOrder,
-			Enter: k.listOrders, On: bot.On{bot.EventNext: next, "empty": "no_orders"}},
-		{Name: "no_orders", Prompt: "order.no_orders.prompt", End: true},
+			Buttons: []bot.Btn{{Label: "order.btn.login", Event: evLogin}, {Label: "order.btn.guest", Event: evGuest}},
+			On:      bot.On{evMember: "list_orders", evLogin: "list_orders", evGuest: "ask_order"}},
+		{Name: "list_orders", Prompt: listPrompt, Auth: true, Input: bot.List{Var: varOrder},
+			Enter: k.listOrders, On: bot.On{bot.EventNext: next, evEmpty: "no_orders"}},
+		{Name: "no_orders", Prompt: "order.no_orders.prompt", Input: bot.End{}},
 		{Name: "load", Enter: k.countShipments,
-			On: bot.On{"none": "no_shipments", "one": "show_shipment", "many": "pick_shipment", "cancelled": "cancelled",
-				bot.EventFail: "ask_order", "too_many": "too_many"}},
+			On: bot.On{evNone: "no_shipments", evOne: "show_shipment", evMany: "pick_shipment", evCancelled: "cancelled",
+				bot.EventFail: "ask_order", evTooMany: "too_many"}},
 	}
 	states = append(states, guestStates(next)...)
 	return append(states, shipmentStates(k)...)
@@ -96,36 +96,36 @@ func (k *kit) findOrder(listPrompt, next string) []bot.State {
 // then go to next.
 func guestStates(next string) []bot.State {
 	return []bot.State{
-		{Name: "ask_order", Prompt: "order.ask_id.prompt", Ask: orderID, Var: varOrder, MaxAttempts: 5,
+		{Name: "ask_order", Prompt: "order.ask_id.prompt", Input: bot.Text{Check: orderID, Var: varOrder, MaxAttempts: 5},
 			On: bot.On{bot.EventNext: "ask_email"}},
-		{Name: "ask_email", Prompt: "order.ask_email.prompt", Ask: email, Var: varEmail, MaxAttempts: 5,
+		{Name: "ask_email", Prompt: "order.ask_email.prompt", Input: bot.Text{Check: email, Var: varEmail, MaxAttempts: 5},
 			On: bot.On{bot.EventNext: next}},
 	}
 }
 
 func shipmentStates(k *kit) []bot.State {
 	return []bot.State{
-		{Name: "no_shipments", Prompt: "order.no_shipments.prompt", Enter: k.orderSummary, End: true},
-		{Name: "cancelled", Prompt: "order.cancelled.prompt", Enter: k.orderSummary, End: true},
-		{Name: "too_many", Prompt: "order.too_many.prompt", End: true},
-		{Name: "pick_shipment", Prompt: "order.pick_shipment.prompt", List: true, Var: varShipment,
-			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "ask_order", "too_many": "too_many"}},
+		{Name: "no_shipments", Prompt: "order.no_shipments.prompt", Enter: k.orderSummary, Input: bot.End{}},
+		{Name: "cancelled", Prompt: "order.cancelled.prompt", Enter: k.orderSummary, Input: bot.End{}},
+		{Name: "too_many", Prompt: "order.too_many.prompt", Input: bot.End{}},
+		{Name: "pick_shipment", Prompt: "order.pick_shipment.prompt", Input: bot.List{Var: varShipment},
+			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "ask_order", evTooMany: "too_many"}},
 		{Name: "show_shipment", Prompt: "order.show_shipment.prompt", Enter: k.showShipment,
-			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: "refresh"}},
-			On:      bot.On{"refresh": "show_shipment", bot.EventFail: "ask_order", "too_many": "too_many"}},
+			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: evRefresh}},
+			On:      bot.On{evRefresh: "show_shipment", bot.EventFail: "ask_order", evTooMany: "too_many"}},
 	}
 }
 
 func (k *kit) memberOrGuest(_ context.Context, t *bot.Turn) (string, error) {
 	if t.LoggedIn() {
-		return "member", nil
+		return evMember, nil
 	}
 	return "", nil
 }
 
 func deepLink(_ context.Context, t *bot.Turn) (string, error) {
 	if t.LoggedIn() {
-		return "member", nil
+		return evMember, nil
 	}
 	return bot.EventNext, nil
 }
@@ -136,7 +136,7 @@ func (k *kit) listOrders(ctx context.Context, t *bot.Turn) (string, error) {
 		return "", fail(err)
 	}
 	if page.Total == 0 {
-		return "empty", nil
+		return evEmpty, nil
 	}
 	if len(page.Orders) == 0 { // a page past the end (an old button): show the last
 		t.SetPage(page.Pages())
@@ -162,6 +162,16 @@ func (k *kit) order(ctx context.Context, t *bot.Turn) (portal.Order, string, err
 		o   portal.Order
 		err error
 	)
+	// load and show_shipment run in one update: fetch the order once.
+	memo := "order|" + t.Var(varOrder) + "|" + t.Var(varEmail)
+	if v, ok := t.Cached(memo); ok {
+		return v.(portal.Order), "", nil
+	}
+	defer func() {
+		if err == nil && o.ID != "" {
+			t.Cache(memo, o)
+		}
+	}()
 	if t.LoggedIn() && t.Var(varEmail) == "" {
 		o, err = k.p.Order(ctx, t.Session.Token, t.Var(varOrder))
 	} else {
@@ -171,7 +181,7 @@ func (k *kit) order(ctx context.Context, t *bot.Turn) (portal.Order, string, err
 			misses, _ := strconv.Atoi(t.Var(varMisses))
 			t.Set(varMisses, strconv.Itoa(misses+1))
 			if misses+1 >= MaxGuestMisses {
-				return o, "too_many", nil
+				return o, evTooMany, nil
 			}
 			t.Say("order.not_found", nil)
 			return o, bot.EventFail, nil
@@ -191,14 +201,14 @@ func (k *kit) countShipments(ctx context.Context, t *bot.Turn) (string, error) {
 	switch len(o.Shipments) {
 	case 0:
 		if o.Status == portal.OrderCancelled {
-			return "cancelled", nil
+			return evCancelled, nil
 		}
-		return "none", nil
+		return evNone, nil
 	case 1:
 		t.Set(varShipment, o.Shipments[0].ID)
-		return "one", nil
+		return evOne, nil
 	}
-	return "many", nil
+	return evMany, nil
 }
 
 func (k *kit) orderSummary(ctx context.Context, t *bot.Turn) (string, error) {

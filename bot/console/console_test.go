@@ -34,8 +34,8 @@ func newEngine(t *testing.T) (*bot.Engine, *store.DB) {
 		}
 	}
 	flow := bot.Flow{Name: "code", Start: "ask", Title: "t.title", Menu: bot.MenuAlways, States: []bot.State{
-		{Name: "ask", Prompt: "t.ask", Secret: true, Ask: func(s string) (string, string) { return s, "" }, On: bot.On{bot.EventNext: "done"}},
-		{Name: "done", Prompt: "t.done", End: true},
+		{Name: "ask", Prompt: "t.ask", Input: bot.Secret{Check: func(s string) (string, string) { return s, "" }}, On: bot.On{bot.EventNext: "done"}},
+		{Name: "done", Prompt: "t.done", Input: bot.End{}},
 	}}
 	e, err := bot.New(bot.Config{Store: db, Bundle: b, Flows: []bot.Flow{flow}, OnMissing: func(err error) { t.Error(err) }})
 	if err != nil {

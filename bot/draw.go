@@ -1,0 +1,181 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+)
+
+// This file draws screens: a state's prompt with its choices and the
+// navigation row, the main menu, and the final rendering of replies
+// through the locales.
+
+// out is a reply before rendering.
+type out struct {
+	id      string
+	data    map[string]any
+	text    string // already rendered (wins over id)
+	buttons [][]btn
+	edit    int
+	del     int
+	secret  bool
+}
+
+type btn struct {
+	label string // message ID
+	text  string // already rendered label (wins over label)
+	data  string
+}
+
+func (r *run) say(id string, data map[string]any) {
+	r.outs = append(r.outs, out{id: id, data: data})
+}
+
+func (r *run) del(messageID int) {
+	if messageID == 0 {
+		return
+	}
+	for _, o := range r.outs {
+		if o.del == messageID {
+			return
+		}
+	}
+	r.outs = append(r.outs, out{del: messageID})
+}
+
+func (r *run) render() []Reply {
+	replies := make([]Reply, 0, len(r.outs))
+	for _, o := range r.outs {
+		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret}
+		if rp.Text == "" && o.id != "" {
+			rp.Text = r.e.render(r.lang, o.id, o.data, nil)
+		}
+		for _, row := range o.buttons {
+			var bs []Button
+			for _, b := range row {
+				label := b.text
+				if label == "" {
+					label = r.e.fragment(r.lang, b.label, nil, nil)
+				}
+				bs = append(bs, Button{Label: label, Data: b.data})
+			}
+			rp.Buttons = append(rp.Buttons, bs)
+		}
+		replies = append(replies, rp)
+	}
+	return replies
+}
+
+// readingOrder lays out a row whose order means something (previous/next,
+// a calendar week) in the customer's reading direction: clients draw
+// button rows left to right, so a Hebrew row is reversed.
+func (r *run) readingOrder(row []btn) []btn {
+	if r.lang == "he" {
+		slices.Reverse(row)
+	}
+	return row
+}
+
+func (r *run) languages() {
+	row := make([]btn, 0, len(r.e.langs))
+	for _, l := range r.e.langs {
+		row = append(row, btn{label: "language.name." + l, data: dataLang + l})
+	}
+	r.outs = append(r.outs, out{id: "language.prompt", buttons: [][]btn{row}})
+}
+
+// navRow offers Back (when there is a step to go back to) and Cancel while
+// the customer is filling something in, or Main menu when they are looking
+// at a result.
+func (r *run) navRow(at step) []btn {
+	row := []btn{}
+	if len(at.fr.History) > 0 || len(r.sess.Stack) > 1 {
+		row = append(row, btn{label: "common.btn.back", data: dataCmd + cmdBack})
+	}
+	if at.traits().form {
+		return append(row, btn{label: "common.btn.cancel", data: dataCmd + cmdCancel})
+	}
+	return append(row, btn{label: "common.btn.menu", data: dataMenu})
+}
+
+// prompt shows a state's message with its choices.
+func (r *run) prompt(at step, t *Turn) error {
+	if at.s.Prompt == "" {
+		return nil
+	}
+	fr := at.fr
+	data := make(map[string]any, len(fr.Vars)+len(t.Data))
+	for k, v := range fr.Vars {
+		if k[0] != '_' { // the kit's own vars are not for display
+			data[k] = v
+		}
+	}
+	for k, v := range t.Data {
+		data[k] = v
+	}
+	tr := at.traits()
+	o := out{id: at.s.Prompt, data: data, edit: r.editID, secret: tr.secret}
+	if at.s.Input != nil {
+		if err := at.s.Input.draw(r, at, t, &o); err != nil {
+			return fmt.Errorf("flow %s: state %s: %w", at.f.Name, at.s.Name, err)
+		}
+	}
+	var row []btn
+	for _, b := range at.s.Buttons {
+		row = append(row, btn{label: b.Label, data: callbackData(at.f.Name, at.s.Name, kindEvent, b.Event)})
+		if len(row) == 2 {
+			o.buttons = append(o.buttons, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		o.buttons = append(o.buttons, row)
+	}
+	if !tr.end && !tr.ownNav {
+		o.buttons = append(o.buttons, r.navRow(at))
+	}
+	r.outs = append(r.outs, o)
+	return nil
+}
+
+// menuButtons lists the main menu for the session's login state.
+func (r *run) menuButtons() [][]btn {
+	member := r.sess.Token != ""
+	var rows [][]btn
+	var row []btn
+	add := func(b btn) {
+		row = append(row, b)
+		if len(row) == 2 {
+			rows = append(rows, row)
+			row = nil
+		}
+	}
+	for _, f := range r.e.order {
+		if f.Menu == MenuAlways || (f.Menu == MenuGuest && !member) || (f.Menu == MenuMember && member) {
+			add(btn{label: f.Title, data: dataMenu + f.Name})
+		}
+	}
+	add(btn{label: "menu.language", data: dataMenu + cmdLang})
+	add(btn{label: "menu.help", data: dataMenu + cmdHelp})
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func (r *run) menu() error {
+	o := out{id: "menu.prompt", buttons: r.menuButtons()}
+	if r.sess.Token != "" {
+		o.id, o.data = "menu.prompt_member", map[string]any{"Name": r.sess.Customer}
+	}
+	r.outs = append(r.outs, o)
+	return nil
+}
+
+// attachMenu puts the main menu under the last message of a finished flow.
+func (r *run) attachMenu() {
+	if n := len(r.outs); n > 0 && r.outs[n-1].del == 0 {
+		r.outs[n-1].buttons = append(r.outs[n-1].buttons, r.menuButtons()...)
+		return
+	}
+	_ = r.menu()
+}

@@ -1,0 +1,242 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// This file routes one inbound update: global commands and buttons first,
+// then the active state's Input.
+
+// run is the work of one Handle call.
+type run struct {
+	e      *Engine
+	in     Inbound
+	sess   *Session
+	lang   string
+	now    time.Time
+	outs   []out
+	secret string
+	editID int
+	// memo holds what Enter functions fetched during this update, so two
+	// steps of one update never fetch the same data twice.
+	memo map[string]any
+}
+
+func (r *run) handle(ctx context.Context) error {
+	in, s := r.in, r.sess
+	s.Inactive = false
+	text := strings.TrimSpace(in.Text)
+	cmd, _ := splitCommand(text)
+	// Whatever is typed where a password is expected is deleted, even a
+	// command or text arriving after the step timed out.
+	if at, ok := r.active(); ok && at.traits().secret && in.Data == "" && !in.Unsupported {
+		r.del(in.MessageID)
+	}
+	if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
+		s.Stack = nil
+		r.say("common.expired", nil)
+		if cmd == "" && !isGlobalData(in.Data) {
+			return r.menu()
+		}
+	}
+	switch {
+	case in.Unsupported:
+		r.say("common.unsupported", nil)
+		if s.Top() == nil {
+			return r.menu()
+		}
+		return nil
+	case in.Data != "":
+		return r.press(ctx, in.Data)
+	case looksLikeCard(text):
+		r.del(in.MessageID)
+		r.say("common.card_warning", nil)
+		if _, ok := r.active(); ok {
+			return r.enter(ctx) // and on with the step they were at
+		}
+		return nil
+	case cmd != "":
+		return r.command(ctx, text)
+	}
+	return r.text(ctx, text)
+}
+
+// isGlobalData reports whether a button token works in any state.
+func isGlobalData(data string) bool {
+	return strings.HasPrefix(data, dataMenu) || strings.HasPrefix(data, dataLang) || strings.HasPrefix(data, dataCmd)
+}
+
+// traits of the step's input; a state without one is answered by buttons.
+func (at step) traits() traits {
+	if at.s.Input == nil {
+		return traits{}
+	}
+	return at.s.Input.traits()
+}
+
+// active returns the running flow, its current state and frame; ok is false
+// when no flow runs or the session names a flow or state that no longer
+// exists (saved by an older version).
+func (r *run) active() (step, bool) {
+	fr := r.sess.Top()
+	if fr == nil {
+		return step{}, false
+	}
+	f := r.e.flows[fr.Flow]
+	if f == nil {
+		return step{fr: fr}, false
+	}
+	st := f.state(fr.State)
+	if st == nil {
+		return step{fr: fr}, false
+	}
+	return step{f: f, s: st, fr: fr}, true
+}
+
+// splitCommand returns the lower-cased command name of "/name@bot arg" and
+// its argument, or "" when text is not a command.
+func splitCommand(text string) (name, arg string) {
+	if !strings.HasPrefix(text, "/") || len(text) < 2 {
+		return "", ""
+	}
+	name, arg, _ = strings.Cut(text[1:], " ")
+	name, _, _ = strings.Cut(name, "@")
+	return strings.ToLower(name), strings.TrimSpace(arg)
+}
+
+func (r *run) command(ctx context.Context, text string) error {
+	name, arg := splitCommand(text)
+	s := r.sess
+	switch name {
+	case cmdStart:
+		s.Stack = nil
+		for _, f := range r.e.order {
+			dl := f.DeepLink
+			if dl == nil || !strings.HasPrefix(arg, dl.Prefix) || len(arg) == len(dl.Prefix) {
+				continue
+			}
+			v, problem := strings.TrimPrefix(arg, dl.Prefix), ""
+			if dl.Check != nil {
+				v, problem = dl.Check(v)
+			}
+			if problem != "" {
+				return r.start(ctx, f, f.Start, nil)
+			}
+			return r.start(ctx, f, dl.State, map[string]string{dl.Var: v})
+		}
+		r.say("common.welcome", nil)
+		return r.menu()
+	case cmdMenu:
+		s.Stack = nil
+		return r.menu()
+	case cmdCancel:
+		if s.Top() != nil {
+			s.Stack = nil
+			r.say("common.cancelled", nil)
+		}
+		return r.menu()
+	case cmdBack:
+		return r.back(ctx)
+	case cmdLang:
+		r.languages()
+		return nil
+	case cmdHelp:
+		r.outs = append(r.outs, out{id: "help.text", buttons: [][]btn{{{label: "common.btn.menu", data: dataMenu}}}})
+		return nil
+	}
+	for _, f := range r.e.order {
+		if f.Command == name {
+			s.Stack = nil
+			return r.start(ctx, f, f.Start, nil)
+		}
+	}
+	r.say("common.unknown_command", nil)
+	if s.Top() == nil {
+		return r.menu()
+	}
+	return nil
+}
+
+// press handles a button token.
+func (r *run) press(ctx context.Context, data string) error {
+	s := r.sess
+	switch {
+	case strings.HasPrefix(data, dataMenu):
+		name := strings.TrimPrefix(data, dataMenu)
+		s.Stack = nil
+		switch {
+		case name == cmdLang:
+			r.languages()
+			return nil
+		case name == cmdHelp:
+			return r.command(ctx, "/"+cmdHelp)
+		case r.e.flows[name] != nil:
+			return r.start(ctx, r.e.flows[name], r.e.flows[name].Start, nil)
+		}
+		return r.menu()
+	case strings.HasPrefix(data, dataLang):
+		l := strings.TrimPrefix(data, dataLang)
+		if r.e.localizers[l] == nil {
+			return r.stale(ctx)
+		}
+		s.Lang, r.lang = l, l
+		r.say("language.set", nil)
+		if s.Top() != nil {
+			return r.enter(ctx)
+		}
+		return r.menu()
+	case strings.HasPrefix(data, dataCmd):
+		return r.command(ctx, "/"+strings.TrimPrefix(data, dataCmd))
+	}
+	where, tok, _ := strings.Cut(data, "|")
+	kind, val, _ := strings.Cut(tok, ":")
+	at, ok := r.active()
+	if !ok || where != at.fr.Flow+"."+at.fr.State {
+		return r.stale(ctx)
+	}
+	switch kind {
+	case kindEvent:
+		for _, b := range at.s.Buttons {
+			if b.Event == val {
+				return r.fire(ctx, at, val)
+			}
+		}
+	case kindRetry:
+		return r.enter(ctx)
+	}
+	if at.s.Input != nil {
+		if handled, err := at.s.Input.press(ctx, r, at, kind, val); handled || err != nil {
+			return err
+		}
+	}
+	return r.stale(ctx)
+}
+
+// stale answers a button from an old message: the journey in progress, if
+// any, goes on where it was; otherwise the main menu.
+func (r *run) stale(ctx context.Context) error {
+	if _, ok := r.active(); ok {
+		r.say("common.stale_step", nil)
+		return r.enter(ctx)
+	} else if r.sess.Top() != nil {
+		r.sess.Stack = nil
+	}
+	r.say("common.stale", nil)
+	return r.menu()
+}
+
+// text handles typed input in the active state.
+func (r *run) text(ctx context.Context, text string) error {
+	at, ok := r.active()
+	if !ok {
+		r.sess.Stack = nil
+		r.say("common.unknown", nil)
+		return r.menu()
+	}
+	if at.s.Input == nil {
+		return buttonsOnly{}.typed(ctx, r, at, text)
+	}
+	return at.s.Input.typed(ctx, r, at, text)
+}

@@ -80,8 +80,11 @@ func (t *Turn) N(msgID string, n int, data map[string]any) string {
 	return t.r.e.fragment(t.Lang, msgID, d, n)
 }
 
-// Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027".
+// Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027",
+// the day as it is in Israel (a calendar day, at midnight UTC, stays that
+// day).
 func (t *Turn) Date(d time.Time) string {
+	d = d.In(Israel)
 	return t.T("common.date", map[string]any{
 		"Day":   strconv.Itoa(d.Day()),
 		"Month": t.T("common.month."+strconv.Itoa(int(d.Month())), nil),
@@ -89,8 +92,9 @@ func (t *Turn) Date(d time.Time) string {
 	})
 }
 
-// DateTime renders a date with the time of day: "4 Mar 2027 14:05".
+// DateTime renders a date with the time of day in Israel: "4 Mar 2027, 14:05".
 func (t *Turn) DateTime(d time.Time) string {
+	d = d.In(Israel)
 	return t.T("common.datetime", map[string]any{"Date": t.Date(d), "Time": d.Format("15:04")})
 }
 

@@ -24,6 +24,15 @@ type Portal interface {
 	Orders(ctx context.Context, token string, page, perPage int) (portal.OrderPage, error)
 	Order(ctx context.Context, token, id string) (portal.Order, error)
 	GuestOrder(ctx context.Context, orderID, email string) (portal.Order, error)
+	Plans(ctx context.Context, token string) ([]portal.Plan, error)
+	Plan(ctx context.Context, token, id string) (portal.Plan, error)
+	SetSIM(ctx context.Context, token, planID, iccid string) (portal.Plan, error)
+	SetDates(ctx context.Context, token, planID string, start, end portal.Date) (portal.Plan, error)
+	SetVoicemail(ctx context.Context, token, planID string, v portal.Voicemail) (portal.Plan, error)
+	SendAPN(ctx context.Context, token, planID string, via portal.APNChannel) (portal.APNDelivery, error)
+	Usage(ctx context.Context, token, planID string) (portal.Usage, error)
+	SetForwarding(ctx context.Context, token, planID, to string) (portal.Plan, error)
+	CancelForwarding(ctx context.Context, token, planID string) (portal.Plan, error)
 }
 
 var _ Portal = (*portal.Client)(nil)
@@ -35,6 +44,13 @@ const (
 	Logout         = "logout"
 	Track          = "track"
 	Orders         = "orders"
+	Plans          = "plans"
+	SIM            = "sim"
+	Dates          = "dates"
+	Voicemail      = "voicemail"
+	APN            = "apn"
+	Usage          = "usage"
+	Forwarding     = "forwarding"
 )
 
 // Login limits.
@@ -49,6 +65,13 @@ func All(p Portal, log *slog.Logger) []bot.Flow {
 	return []bot.Flow{
 		k.track(),
 		k.orders(),
+		k.plans(),
+		k.sim(),
+		k.dates(),
+		k.voicemail(),
+		k.apn(),
+		k.usage(),
+		k.forwarding(),
 		k.login(),
 		k.forgot(),
 		k.logout(),
@@ -72,6 +95,8 @@ func fail(err error) error {
 		return &bot.UserError{MsgID: "error.not_found", Err: err}
 	case errors.Is(err, portal.ErrInvalid):
 		return &bot.UserError{MsgID: "error.rejected", Err: err}
+	case errors.Is(err, portal.ErrConflict):
+		return &bot.UserError{MsgID: "error.conflict", Err: err}
 	}
 	return err
 }

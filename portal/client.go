@@ -42,8 +42,9 @@ const IdempotencyHeader = "Idempotency-Key"
 // passwords or request bodies.
 //
 // GET calls are retried on transport errors and on 502, 503 and 504, with
-// jittered exponential backoff. Every write carries a fresh Idempotency-Key;
-// a write is retried, with the same key, only when no response arrived.
+// jittered exponential backoff. Every write carries a fresh Idempotency-Key,
+// or the one pinned with WithIdempotencyKey; a write is retried, with the
+// same key, only when no response arrived.
 type Client struct {
 	baseURL string
 	hc      *http.Client
@@ -88,6 +89,21 @@ func WithIdempotencyKeys(gen func() string) Option {
 	return func(c *Client) { c.newKey = gen }
 }
 
+// idemKeyCtx is the context key of a pinned Idempotency-Key.
+type idemKeyCtx struct{}
+
+// WithIdempotencyKey returns a copy of ctx that makes the Client send key
+// as the Idempotency-Key of a write made with it, instead of a fresh one.
+// A caller that keeps key across separate calls (such as the bot, in the
+// customer's session) can repeat a write after a timeout or a crash and
+// have it applied at most once: the backend replays the first answer. Every
+// write made with the returned ctx carries key, so use it for one write
+// only; reusing it for a different request gets ErrConflict. An empty key
+// changes nothing.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idemKeyCtx{}, key)
+}
+
 // NewClient returns a Client for the backend at baseURL, such as
 // "https://portal.example.com" (the /v1 prefix is added by the Client).
 func NewClient(baseURL string, opts ...Option) *Client {
@@ -122,7 +138,11 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 	safe := method == http.MethodGet
 	var key string
 	if !safe {
-		key = c.newKey()
+		if k, _ := ctx.Value(idemKeyCtx{}).(string); k != "" {
+			key = k
+		} else {
+			key = c.newKey()
+		}
 	}
 	var lastErr error
 	for attempt := 0; ; attempt++ {

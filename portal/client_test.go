@@ -549,6 +549,77 @@ func TestIdempotency(t *testing.T) {
 	}
 }
 
+// TestPinnedIdempotencyKey checks that a key pinned in ctx makes separate
+// calls one write: a repeat replays the first answer, a new key applies.
+func TestPinnedIdempotencyKey(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	record := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut {
+				mu.Lock()
+				keys = append(keys, r.Header.Get(portal.IdempotencyHeader))
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	c, _ := newDemo(t, record, portal.WithIdempotencyKeys(func() string { return "generated" }))
+	ctx := context.Background()
+	tok := login(t, c, yossiEmail, yossiPass)
+	const plan, first, second = "P-2003", "+972507654321", "+972521112233"
+	forwardedTo := func() string {
+		t.Helper()
+		p, err := c.Plan(ctx, tok, plan)
+		if err != nil {
+			t.Fatalf("Plan: %v", err)
+		}
+		return p.Forwarding.To
+	}
+
+	pinned := portal.WithIdempotencyKey(ctx, "fwd-try-1")
+	p1, err := c.SetForwarding(pinned, tok, plan, first)
+	if err != nil {
+		t.Fatalf("SetForwarding(pinned): %v", err)
+	}
+	if want := (portal.Forwarding{Enabled: true, To: first}); p1.Forwarding != want {
+		t.Fatalf("forwarding = %+v, want %+v", p1.Forwarding, want)
+	}
+	// A change in between, with another key, so that a second apply shows.
+	if _, err := c.SetForwarding(portal.WithIdempotencyKey(ctx, "fwd-other"), tok, plan, second); err != nil {
+		t.Fatalf("SetForwarding(other key): %v", err)
+	}
+
+	again, err := c.SetForwarding(pinned, tok, plan, first)
+	if err != nil {
+		t.Fatalf("SetForwarding(pinned) again: %v", err)
+	}
+	if diff := cmp.Diff(again, p1); diff != "" {
+		t.Errorf("repeat with the pinned key: answer (-got +want):\n%s", diff)
+	}
+	if got := forwardedTo(); got != second {
+		t.Errorf("after a repeat with the pinned key: forwarded to %q, want %q (not applied again)", got, second)
+	}
+
+	if _, err := c.SetForwarding(portal.WithIdempotencyKey(ctx, "fwd-try-2"), tok, plan, first); err != nil {
+		t.Fatalf("SetForwarding(new key): %v", err)
+	}
+	if got := forwardedTo(); got != first {
+		t.Errorf("after a new key: forwarded to %q, want %q", got, first)
+	}
+
+	// An empty pinned key falls back to the Client's generator.
+	if _, err := c.SetForwarding(portal.WithIdempotencyKey(ctx, ""), tok, plan, second); err != nil {
+		t.Fatalf("SetForwarding(empty key): %v", err)
+	}
+	want := []string{"fwd-try-1", "fwd-other", "fwd-try-1", "fwd-try-2", "generated"}
+	if diff := cmp.Diff(keys, want); diff != "" {
+		t.Errorf("Idempotency-Key of the writes (-got +want):\n%s", diff)
+	}
+}
+
 func TestPlanSettings(t *testing.T) {
 	ctx := context.Background()
 	const spareSIM = "8997201000000090015"

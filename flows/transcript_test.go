@@ -129,6 +129,10 @@ func (e *env) run(script string) string {
 			e.fault.set(strings.TrimPrefix(in, "@portal "))
 		case in == "@portal":
 			e.fault.set("")
+		case strings.HasPrefix(in, "[") && strings.HasSuffix(in, "]"):
+			if err := e.chat.Press(ctx, in[1:len(in)-1]); err != nil {
+				e.t.Fatalf("%s: %v", line, err)
+			}
 		default:
 			if err := e.chat.Send(ctx, in); err != nil {
 				e.t.Fatalf("%s: %v", line, err)

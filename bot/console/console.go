@@ -150,6 +150,19 @@ func (c *Channel) Send(ctx context.Context, line string) error {
 	return c.deliver(ctx, envs)
 }
 
+// Press presses the button of the last message whose callback data is
+// data, as a customer would; it fails if the last message has no such
+// button. Transcripts use it where button numbers differ between
+// languages (a calendar runs right to left in Hebrew).
+func (c *Channel) Press(ctx context.Context, data string) error {
+	for i, b := range c.last.buttons {
+		if b.Data == data {
+			return c.Send(ctx, strconv.Itoa(i+1))
+		}
+	}
+	return fmt.Errorf("console: no button %q on the last message", data)
+}
+
 // flush delivers this conversation's undelivered replies.
 func (c *Channel) flush(ctx context.Context) error {
 	envs, err := c.eng.Pending(ctx, 1000)

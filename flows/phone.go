@@ -72,5 +72,17 @@ func phoneNumber(text string) (value, problem string) {
 // the library's range data says unassigned: Israeli operators reassign
 // ranges faster than the metadata follows (050-123-4567 is refused by it).
 func israeliLength(n *phonenumbers.PhoneNumber) bool {
-	return n.GetCountryCode() == 972 && phonenumbers.IsPossibleNumber(n)
+	if n.GetCountryCode() != 972 {
+		return false
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(n)
+	switch {
+	case nsn == "":
+		return false
+	case nsn[0] == '5' || nsn[0] == '7': // mobile, VoIP: 05x-xxx-xxxx
+		return len(nsn) == 9
+	case strings.ContainsRune("23489", rune(nsn[0])): // landlines: 0x-xxx-xxxx
+		return len(nsn) == 8
+	}
+	return false
 }

@@ -33,9 +33,10 @@ var start = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 
 // fault makes the demo portal misbehave on command.
 type fault struct {
-	mu   sync.Mutex
-	mode string // "", "down" (503), "slow" (never answers in time)
-	next http.Handler
+	mu    sync.Mutex
+	mode  string // "", "down" (503), "slow" (never answers in time)
+	next  http.Handler
+	calls map[string]int // "GET /v1/…" → requests seen
 }
 
 func (f *fault) set(mode string) {
@@ -47,6 +48,10 @@ func (f *fault) set(mode string) {
 func (f *fault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	mode := f.mode
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[r.Method+" "+r.URL.Path]++
 	f.mu.Unlock()
 	switch mode {
 	case "down":
@@ -220,4 +225,37 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// TestOneFetchPerUpdate: when one update runs several steps that need the
+// same order or plan, the portal is asked once.
+func TestOneFetchPerUpdate(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		call   string
+	}{
+		// The order's number of shipments, then its one shipment.
+		{"order", "> /track\n> 2\n> SB-104233\n> dana.levi@example.com\n", "POST /v1/guest/orders/lookup"},
+		// The only plan is listed, checked, then shown with its call
+		// forwarding: the list's copy serves all three.
+		{"plan", "> /forwarding\n> michael.cohen@example.com\n> demo-michael\n", "GET /v1/plans"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "en")
+			e.run(tt.script)
+			e.fault.mu.Lock()
+			defer e.fault.mu.Unlock()
+			gets := 0
+			for call, n := range e.fault.calls {
+				if strings.HasPrefix(call, "GET ") || strings.Contains(call, "lookup") {
+					gets += n
+				}
+			}
+			if got := e.fault.calls[tt.call]; got != 1 || gets != 1 {
+				t.Errorf("%s: %d requests, %d reads in all, want 1 (all: %v)", tt.call, got, gets, e.fault.calls)
+			}
+		})
+	}
 }

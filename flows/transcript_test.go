@@ -36,7 +36,8 @@ type fault struct {
 	mu    sync.Mutex
 	mode  string // "", "down" (503), "slow" (never answers in time)
 	next  http.Handler
-	calls map[string]int // "GET /v1/…" → requests seen
+	calls map[string]int      // "GET /v1/…" → requests seen
+	keys  map[string][]string // "PUT /v1/…" → the Idempotency-Key of each request
 }
 
 func (f *fault) set(mode string) {
@@ -52,12 +53,22 @@ func (f *fault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.calls = map[string]int{}
 	}
 	f.calls[r.Method+" "+r.URL.Path]++
+	if k := r.Header.Get(portal.IdempotencyHeader); k != "" {
+		if f.keys == nil {
+			f.keys = map[string][]string{}
+		}
+		f.keys[r.Method+" "+r.URL.Path] = append(f.keys[r.Method+" "+r.URL.Path], k)
+	}
 	f.mu.Unlock()
 	switch mode {
 	case "down":
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, `{"error":{"code":"unavailable","message":"maintenance"}}`)
+	case "lost":
+		// The portal does the work, but its answer never arrives.
+		f.next.ServeHTTP(httptest.NewRecorder(), r)
+		<-r.Context().Done()
 	case "slow":
 		// Read the body first: only then does the server notice the
 		// client giving up and cancel the request's context.
@@ -74,11 +85,15 @@ type env struct {
 	t      *testing.T
 	now    time.Time
 	fault  *fault
+	url    string // the demo portal's base URL
 	demo   *demo.Server
 	engine *bot.Engine
 	db     *store.DB
 	out    bytes.Buffer
 	chat   *console.Channel
+	// start builds another engine on the same store and portal, as a
+	// restarted process would.
+	start func() *bot.Engine
 }
 
 func newEnv(t *testing.T, lang string) *env {
@@ -88,6 +103,7 @@ func newEnv(t *testing.T, lang string) *env {
 	e.fault = &fault{next: e.demo}
 	srv := httptest.NewServer(e.fault)
 	t.Cleanup(srv.Close)
+	e.url = srv.URL
 
 	db, err := store.Open(filepath.Join(t.TempDir(), "bot.db"), store.Options{Key: bytes.Repeat([]byte{7}, 32), Now: e.clock})
 	if err != nil {
@@ -100,14 +116,18 @@ func newEnv(t *testing.T, lang string) *env {
 		t.Fatal(err)
 	}
 	client := portal.NewClient(srv.URL, portal.WithTimeout(300*time.Millisecond), portal.WithRetries(1), portal.WithBackoff(time.Millisecond))
-	e.engine, err = bot.New(bot.Config{
-		Store: db, Bundle: bundle, Flows: flows.All(client, nil), DefaultLang: "en",
-		IdleTimeout: 30 * time.Minute, Now: e.clock,
-		OnMissing: func(err error) { t.Errorf("translation: %v", err) },
-	})
-	if err != nil {
-		t.Fatal(err)
+	e.start = func() *bot.Engine {
+		eng, err := bot.New(bot.Config{
+			Store: db, Bundle: bundle, Flows: flows.All(client, nil), DefaultLang: "en",
+			IdleTimeout: 30 * time.Minute, Now: e.clock,
+			OnMissing: func(err error) { t.Errorf("translation: %v", err) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eng
 	}
+	e.engine = e.start()
 	e.chat = console.New(e.engine, nil, &e.out, console.Options{Key: "console:t", Lang: lang, ShowData: true})
 	return e
 }

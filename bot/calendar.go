@@ -10,6 +10,10 @@ import (
 	_ "time/tzdata" // Israel time on a machine without a zone database
 )
 
+// blank labels an empty calendar cell: a Braille blank, which shows as
+// nothing but, unlike a space, is a label Telegram accepts.
+const blank = "\u2800"
+
 // DateLayout is how a Calendar stores a date in Vars.
 const DateLayout = "2006-01-02"
 
@@ -116,7 +120,7 @@ func (in Calendar) draw(r *run, at step, t *Turn, o *out) error {
 	data := func(kind, v string) string { return callbackData(at.f.Name, at.s.Name, kind, v) }
 	noop := data(kindNoop, "")
 	// The month, with arrows to the months that have days to choose.
-	prev, next := btn{text: " ", data: noop}, btn{text: " ", data: noop}
+	prev, next := btn{text: blank, data: noop}, btn{text: blank, data: noop}
 	if b.Min.IsZero() || monthIndex(b.Min) < m {
 		prev = btn{text: "◀️", data: data(kindMonth, monthOf(m-1).Format("2006-01"))}
 	}
@@ -137,7 +141,7 @@ func (in Calendar) draw(r *run, at step, t *Turn, o *out) error {
 	// Weeks from Sunday; blanks before the 1st and after the last day.
 	row := make([]btn, 0, 7)
 	for i := 0; i < int(first.Weekday()); i++ {
-		row = append(row, btn{text: " ", data: noop})
+		row = append(row, btn{text: blank, data: noop})
 	}
 	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
 		if b.allows(d) {
@@ -152,7 +156,7 @@ func (in Calendar) draw(r *run, at step, t *Turn, o *out) error {
 	}
 	if len(row) > 0 {
 		for len(row) < 7 {
-			row = append(row, btn{text: " ", data: noop})
+			row = append(row, btn{text: blank, data: noop})
 		}
 		o.buttons = append(o.buttons, r.readingOrder(row))
 	}

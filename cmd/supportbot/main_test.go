@@ -130,9 +130,18 @@ func config(srv *telegramtest.Server, dir string) Config {
 // then edit, and runs it until stop.
 func openApp(t *testing.T, srv *telegramtest.Server, cfg Config, edit func(*telegram.Options)) *app {
 	t.Helper()
+	return openAppAt(t, srv, cfg, edit, nil)
+}
+
+// openAppAt is openApp with Main's clock set to now (time.Now if nil).
+func openAppAt(t *testing.T, srv *telegramtest.Server, cfg Config, edit func(*telegram.Options), now func() time.Time) *app {
+	t.Helper()
 	a := &app{t: t, srv: srv, logs: newLogBuffer()}
 	m := NewMain()
 	m.Config = cfg
+	if now != nil {
+		m.Now = now
+	}
 	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), io.Discard, a.logs
 	m.Logger = slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m.TelegramOptions = func(o *telegram.Options) {

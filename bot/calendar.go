@@ -40,8 +40,9 @@ type Bounds struct {
 // Calendar asks for a day: an inline month grid (weeks start on Sunday,
 // days outside Bounds cannot be pressed, months can be paged) or a date
 // typed as 2027-03-20, 20/03/2027 or 20.3.2027 (day first). The day is
-// stored in Vars[Var] as 2006-01-02 and fires next. The month shown first
-// is that of the day already in Vars[Var], else of Bounds.Min, else today's.
+// stored in Vars[Var] as 2006-01-02 and fires next. The month shown is the
+// one the customer last paged to in this step, else that of the day already
+// in Vars[Var], else of Bounds.Min, else today's.
 type Calendar struct {
 	Var         string
 	Bounds      func(t *Turn) Bounds
@@ -207,8 +208,8 @@ func (in Calendar) press(ctx context.Context, r *run, at step, kind, val string)
 		return true, r.accept(ctx, at, in.Var, val)
 	case kindMonth:
 		m, err := time.Parse("2006-01", val)
-		if err != nil {
-			return false, nil
+		if err != nil || (!b.Min.IsZero() && monthIndex(m) < monthIndex(b.Min)) || (!b.Max.IsZero() && monthIndex(m) > monthIndex(b.Max)) {
+			return false, nil // forged, or a month with nothing to choose
 		}
 		if at.fr.Pages == nil {
 			at.fr.Pages = map[string]int{}

@@ -212,6 +212,9 @@ func (f *Flow) compile() error {
 			}
 		}
 		if s.Input != nil {
+			if s.Prompt == "" {
+				return fmt.Errorf("flow %s: state %s takes input but has no Prompt to show it", f.Name, s.Name)
+			}
 			if err := s.Input.check(f, s); err != nil {
 				return fmt.Errorf("flow %s: state %s: %w", f.Name, s.Name, err)
 			}

@@ -300,7 +300,7 @@ func (in Toggles) press(ctx context.Context, r *run, at step, kind, val string) 
 	switch kind {
 	case kindDone:
 		if n := len(splitSet(at.fr.Vars[in.Var])); n < in.Min {
-			return true, r.reject(ctx, at, in.TooFew, nil, 0)
+			return true, r.reject(ctx, at, in.TooFew, nil, -1) // a reminder, not a guess: no limit
 		}
 		return true, r.accept(ctx, at, in.Var, at.fr.Vars[in.Var])
 	case kindToggle:
@@ -475,8 +475,15 @@ func (in Review) press(ctx context.Context, r *run, at step, kind, val string) (
 	case kindField:
 		for _, fd := range in.Fields {
 			if fd.State == val {
+				// /back from the field returns here, even when the field
+				// was asked before the review and is in the history.
+				hist := slices.Clone(at.fr.History)
+				if err := r.transition(at.f, at.fr, "edit_"+fd.State); err != nil {
+					return true, err
+				}
+				at.fr.History = append(hist, at.s.Name)
 				setVar(at.fr, varReview, at.s.Name)
-				return true, r.fire(ctx, at, "edit_"+fd.State)
+				return true, r.enter(ctx)
 			}
 		}
 	}

@@ -65,6 +65,19 @@ func (r *run) render() []Reply {
 	return replies
 }
 
+// pairs lays buttons out two to a row.
+func pairs(bs []btn) [][]btn {
+	var rows [][]btn
+	for len(bs) > 2 {
+		rows = append(rows, bs[:2:2])
+		bs = bs[2:]
+	}
+	if len(bs) > 0 {
+		rows = append(rows, bs)
+	}
+	return rows
+}
+
 // readingOrder lays out a row whose order means something (previous/next,
 // a calendar week) in the customer's reading direction: clients draw
 // button rows left to right, so a Hebrew row is reversed.
@@ -119,17 +132,11 @@ func (r *run) prompt(at step, t *Turn) error {
 			return fmt.Errorf("flow %s: state %s: %w", at.f.Name, at.s.Name, err)
 		}
 	}
-	var row []btn
+	var fixed []btn
 	for _, b := range at.s.Buttons {
-		row = append(row, btn{label: b.Label, data: callbackData(at.f.Name, at.s.Name, kindEvent, b.Event)})
-		if len(row) == 2 {
-			o.buttons = append(o.buttons, row)
-			row = nil
-		}
+		fixed = append(fixed, btn{label: b.Label, data: callbackData(at.f.Name, at.s.Name, kindEvent, b.Event)})
 	}
-	if len(row) > 0 {
-		o.buttons = append(o.buttons, row)
-	}
+	o.buttons = append(o.buttons, pairs(fixed)...)
 	if !tr.end && !tr.ownNav {
 		o.buttons = append(o.buttons, r.navRow(at))
 	}
@@ -140,26 +147,14 @@ func (r *run) prompt(at step, t *Turn) error {
 // menuButtons lists the main menu for the session's login state.
 func (r *run) menuButtons() [][]btn {
 	member := r.sess.Token != ""
-	var rows [][]btn
-	var row []btn
-	add := func(b btn) {
-		row = append(row, b)
-		if len(row) == 2 {
-			rows = append(rows, row)
-			row = nil
-		}
-	}
+	var bs []btn
 	for _, f := range r.e.order {
 		if f.Menu == MenuAlways || (f.Menu == MenuGuest && !member) || (f.Menu == MenuMember && member) {
-			add(btn{label: f.Title, data: dataMenu + f.Name})
+			bs = append(bs, btn{label: f.Title, data: dataMenu + f.Name})
 		}
 	}
-	add(btn{label: "menu.language", data: dataMenu + cmdLang})
-	add(btn{label: "menu.help", data: dataMenu + cmdHelp})
-	if len(row) > 0 {
-		rows = append(rows, row)
-	}
-	return rows
+	bs = append(bs, btn{label: "menu.language", data: dataMenu + cmdLang}, btn{label: "menu.help", data: dataMenu + cmdHelp})
+	return pairs(bs)
 }
 
 func (r *run) menu() error {

@@ -453,17 +453,11 @@ func (in Review) edges(_ *Flow, s *State) []fsm.EventDesc {
 }
 
 func (in Review) draw(_ *run, at step, _ *Turn, o *out) error {
-	var row []btn
+	var fields []btn
 	for _, fd := range in.Fields {
-		row = append(row, btn{label: fd.Label, data: callbackData(at.f.Name, at.s.Name, kindField, fd.State)})
-		if len(row) == 2 {
-			o.buttons = append(o.buttons, row)
-			row = nil
-		}
+		fields = append(fields, btn{label: fd.Label, data: callbackData(at.f.Name, at.s.Name, kindField, fd.State)})
 	}
-	if len(row) > 0 {
-		o.buttons = append(o.buttons, row)
-	}
+	o.buttons = append(o.buttons, pairs(fields)...)
 	o.buttons = append(o.buttons, []btn{{label: in.Save, data: callbackData(at.f.Name, at.s.Name, kindDone, "")}})
 	return nil
 }

@@ -71,6 +71,18 @@ func (k *kit) choosePlan(prompt, next string, writes bool) []bot.State {
 	return states
 }
 
+// confirmed are the last steps of a change: confirm (old → new, filled by
+// show), save, and done showing the plan as saved. Change on the confirm
+// screen, or a failure the customer can correct, goes back to edit.
+func (k *kit) confirmed(flow string, show, save func(context.Context, *bot.Turn) (string, error), edit string) []bot.State {
+	return []bot.State{
+		{Name: "confirm", Prompt: flow + ".confirm.prompt", Enter: show, Input: bot.Confirm{},
+			On: bot.On{bot.EventNext: "save", bot.EventChange: edit, bot.EventFail: edit}},
+		{Name: "save", Enter: save, On: bot.On{bot.EventNext: "done", bot.EventFail: edit}},
+		{Name: "done", Prompt: flow + ".done.prompt", Enter: k.showPlan, Input: bot.End{}},
+	}
+}
+
 // plans (My plans): choose a plan, see it, and pick what to do with it.
 func (k *kit) plans() bot.Flow {
 	states := k.choosePlan("plans.choose_plan.prompt", "actions", false)
@@ -89,11 +101,8 @@ func (k *kit) sim() bot.Flow {
 	states = append(states,
 		bot.State{Name: "ask_iccid", Prompt: "sim.ask_iccid.prompt", Enter: k.showPlan,
 			Input: bot.Text{Check: iccid, Var: varICCID, MaxAttempts: 6}, On: bot.On{bot.EventNext: "confirm"}},
-		bot.State{Name: "confirm", Prompt: "sim.confirm.prompt", Enter: k.confirmSIM, Input: bot.Confirm{},
-			On: bot.On{bot.EventNext: "save", bot.EventChange: "ask_iccid", bot.EventFail: "ask_iccid"}},
-		bot.State{Name: "save", Enter: k.saveSIM, On: bot.On{bot.EventNext: "done", bot.EventFail: "ask_iccid"}},
-		bot.State{Name: "done", Prompt: "sim.done.prompt", Enter: k.showPlan, Input: bot.End{}},
 	)
+	states = append(states, k.confirmed(SIM, k.confirmSIM, k.saveSIM, "ask_iccid")...)
 	return bot.Flow{Name: SIM, Start: "choose_plan", Title: "sim.title", Command: "sim",
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }
@@ -110,11 +119,8 @@ func (k *kit) dates() bot.Flow {
 			Input: bot.Calendar{Var: varStart, Bounds: startBounds, MaxAttempts: 5}, On: bot.On{bot.EventNext: "review"}},
 		bot.State{Name: "pick_end", Prompt: "dates.pick_end.prompt", Enter: k.showPlan,
 			Input: bot.Calendar{Var: varEnd, Bounds: endBounds, MaxAttempts: 5}, On: bot.On{bot.EventNext: "review"}},
-		bot.State{Name: "confirm", Prompt: "dates.confirm.prompt", Enter: k.confirmDates, Input: bot.Confirm{},
-			On: bot.On{bot.EventNext: "save", bot.EventChange: "review", bot.EventFail: "review"}},
-		bot.State{Name: "save", Enter: k.saveDates, On: bot.On{bot.EventNext: "done", bot.EventFail: "review"}},
-		bot.State{Name: "done", Prompt: "dates.done.prompt", Enter: k.showPlan, Input: bot.End{}},
 	)
+	states = append(states, k.confirmed(Dates, k.confirmDates, k.saveDates, "review")...)
 	return bot.Flow{Name: Dates, Start: "choose_plan", Title: "dates.title", Command: "dates",
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }
@@ -125,11 +131,8 @@ func (k *kit) voicemail() bot.Flow {
 	states = append(states,
 		bot.State{Name: "settings", Prompt: "voicemail.settings.prompt", Enter: k.voicemailOptions,
 			Input: bot.Toggles{Var: varVoicemail, Done: "voicemail.btn.update"}, On: bot.On{bot.EventNext: "confirm"}},
-		bot.State{Name: "confirm", Prompt: "voicemail.confirm.prompt", Enter: k.confirmVoicemail, Input: bot.Confirm{},
-			On: bot.On{bot.EventNext: "save", bot.EventChange: "settings", bot.EventFail: "settings"}},
-		bot.State{Name: "save", Enter: k.saveVoicemail, On: bot.On{bot.EventNext: "done"}},
-		bot.State{Name: "done", Prompt: "voicemail.done.prompt", Enter: k.showPlan, Input: bot.End{}},
 	)
+	states = append(states, k.confirmed(Voicemail, k.confirmVoicemail, k.saveVoicemail, "settings")...)
 	return bot.Flow{Name: Voicemail, Start: "choose_plan", Title: "voicemail.title", Command: "voicemail",
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }

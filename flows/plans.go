@@ -517,7 +517,7 @@ func (k *kit) confirmVoicemail(ctx context.Context, t *bot.Turn) (string, error)
 		return "", err
 	}
 	want := voicemailOf(t.Var(varVoicemail))
-	if want == p.Voicemail || (!want.Enabled && !p.Voicemail.Enabled && want.Lang == p.Voicemail.Lang) {
+	if want == p.Voicemail {
 		t.Say("voicemail.unchanged", nil)
 		return bot.EventFail, nil
 	}

@@ -206,13 +206,17 @@ func (k *kit) listPlans(ctx context.Context, t *bot.Turn) (string, error) {
 		t.Cache(planKey(plans[0].ID), plans[0])
 		return evOne, nil
 	}
+	// Each plan in full in the message, and short on its button (a long
+	// button label is cut on a phone).
+	lines := make([]string, 0, len(plans))
 	for _, p := range plans {
 		t.Cache(planKey(p.ID), p)
-		t.Options = append(t.Options, bot.Option{Value: p.ID, Label: t.T("plan.option", map[string]any{
-			"Name": p.Name, "Number": displayPhone(p.Number), "Start": t.Date(p.StartDate.Time()),
-			"End": t.Date(p.EndDate.Time()), "Status": t.T("plan.status."+string(p.Status), nil)})})
+		d := map[string]any{"Name": p.Name, "Number": displayPhone(p.Number), "Start": t.Date(p.StartDate.Time()),
+			"End": t.Date(p.EndDate.Time()), "Status": t.T("plan.status."+string(p.Status), nil)}
+		lines = append(lines, t.T("plan.line", d))
+		t.Options = append(t.Options, bot.Option{Value: p.ID, Label: t.T("plan.option", d)})
 	}
-	t.Data = map[string]any{"Count": strconv.Itoa(len(plans))}
+	t.Data = map[string]any{"Plans": strings.Join(lines, "\n")}
 	return "", nil
 }
 

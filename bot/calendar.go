@@ -147,8 +147,8 @@ func (in Calendar) draw(r *run, at step, t *Turn, o *out) error {
 	for d := first; d.Month() == first.Month(); d = d.AddDate(0, 0, 1) {
 		if b.allows(d) {
 			row = append(row, btn{text: strconv.Itoa(d.Day()), data: data(kindDay, d.Format(DateLayout))})
-		} else {
-			row = append(row, btn{text: "·", data: noop})
+		} else { // shown, but not to be chosen: a press says why
+			row = append(row, btn{text: "·", data: data(kindNoop, d.Format(DateLayout))})
 		}
 		if len(row) == 7 {
 			o.buttons = append(o.buttons, r.readingOrder(row))
@@ -218,7 +218,12 @@ func (in Calendar) press(ctx context.Context, r *run, at step, kind, val string)
 		r.editID = r.in.MessageID
 		return true, r.enter(ctx)
 	case kindNoop:
-		r.say("calendar.unavailable", in.rangeData(t, b))
+		// A title, weekday or blank cell does nothing; a day outside the
+		// range says so. Either way the calendar stays where it is.
+		if val != "" {
+			r.say("calendar.unavailable", in.rangeData(t, b))
+		}
+		r.editID = r.in.MessageID
 		return true, r.enter(ctx)
 	}
 	return false, nil

@@ -105,6 +105,17 @@ type Session struct {
 	// they reach the limit.
 	LoginFails  int       `json:"login_fails,omitempty"`
 	LockedUntil time.Time `json:"locked_until,omitzero"`
+	// PasswordFails counts wrong current passwords typed to change the
+	// password; PasswordLockedUntil is set when they reach the limit. Both
+	// outlive /start and restarts, like the login lock-out.
+	PasswordFails       int       `json:"password_fails,omitempty"`
+	PasswordLockedUntil time.Time `json:"password_locked_until,omitzero"`
+	// Secrets are passwords a flow must hold for a few steps (the current
+	// and the new one, to change a password), by name, for the flow named
+	// SecretsFlow only: the engine drops them as soon as that flow is no
+	// longer the active one. The store encrypts them at rest.
+	Secrets     map[string]string `json:"secrets,omitempty"`
+	SecretsFlow string            `json:"secrets_flow,omitempty"`
 	// Updated is when the session last handled an update.
 	Updated time.Time `json:"updated"`
 	// Inactive is set when the channel reports the customer unreachable
@@ -137,5 +148,16 @@ type Commit struct {
 	Lang    string
 }
 
-// Logout forgets the logged-in customer.
-func (s *Session) Logout() { s.Token, s.Customer, s.Email = "", "", "" }
+// dropSecrets forgets held passwords once the flow that holds them is no
+// longer the active one (finished, cancelled, timed out, replaced).
+func (s *Session) dropSecrets() {
+	if top := s.Top(); top == nil || top.Flow != s.SecretsFlow {
+		s.Secrets, s.SecretsFlow = nil, ""
+	}
+}
+
+// Logout forgets the logged-in customer and any password held for them.
+func (s *Session) Logout() {
+	s.Token, s.Customer, s.Email = "", "", ""
+	s.Secrets, s.SecretsFlow = nil, ""
+}

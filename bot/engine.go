@@ -236,6 +236,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 	}
 	sess.Key = in.Key
 	sess.Updated = r.now
+	sess.dropSecrets()
 	return e.commit(ctx, Commit{Session: sess, UpdateID: in.UpdateID, Replies: r.render(), Lang: r.lang})
 }
 
@@ -279,6 +280,7 @@ func (e *Engine) Deactivate(ctx context.Context, key string) error {
 	}
 	sess.Inactive = true
 	sess.Stack = nil
+	sess.dropSecrets()
 	_, err = e.commit(ctx, Commit{Session: sess})
 	return err
 }

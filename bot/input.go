@@ -132,9 +132,13 @@ func (in Text) press(ctx context.Context, r *run, at step, kind, _ string) (bool
 }
 
 // Secret asks for a password: the customer's message is deleted, and the
-// value reaches only the next state's Enter (Turn.Secret), never the store.
+// value reaches the next state's Enter (Turn.Secret). With Keep it is also
+// held under that name (Turn.Held) while the flow stays active — encrypted
+// at rest, dropped the moment the customer leaves the flow — for a journey
+// that needs several passwords at once (current, new, repeated).
 type Secret struct {
 	Check       Validator
+	Keep        string
 	MaxAttempts int
 }
 
@@ -156,6 +160,12 @@ func (in Secret) typed(ctx context.Context, r *run, at step, text string) error 
 		return r.reject(ctx, at, problem, nil, in.MaxAttempts)
 	}
 	r.secret = v
+	if in.Keep != "" {
+		if r.sess.Secrets == nil || r.sess.SecretsFlow != at.f.Name {
+			r.sess.Secrets = map[string]string{}
+		}
+		r.sess.Secrets[in.Keep], r.sess.SecretsFlow = v, at.f.Name
+	}
 	return r.accept(ctx, at, "", "")
 }
 

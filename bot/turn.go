@@ -101,6 +101,12 @@ func (t *Turn) DateTime(d time.Time) string {
 // LoggedIn reports whether a customer is logged in.
 func (t *Turn) LoggedIn() bool { return t.Session.Token != "" }
 
+// Held returns a password a Secret input with Keep: name holds, or "".
+func (t *Turn) Held(name string) string { return t.Session.Secrets[name] }
+
+// Forget drops every held password (once they have been used).
+func (t *Turn) Forget() { t.Session.Secrets, t.Session.SecretsFlow = nil, "" }
+
 // Has reports whether the flow holds a value for name, even an empty one.
 func (t *Turn) Has(name string) bool {
 	_, ok := t.frame.Vars[name]
@@ -128,9 +134,10 @@ func (t *Turn) WriteKey() string {
 	return k
 }
 
-// NewWriteKey starts a new write: the next WriteKey is a fresh key. Call it
-// where a repeatable write is offered (send the settings again).
-func (t *Turn) NewWriteKey() { delete(t.frame.Vars, varWriteKey) }
+// NewWriteKey starts a new write: WriteKey returns a fresh key from now on,
+// committed with this update. Call it where a repeatable write is offered
+// (send the settings again) or after the portal refused one.
+func (t *Turn) NewWriteKey() { t.Set(varWriteKey, crand.Text()) }
 
 // Cached returns what Cache stored under key during this update.
 func (t *Turn) Cached(key string) (any, bool) {

@@ -33,6 +33,17 @@ type Portal interface {
 	Usage(ctx context.Context, token, planID string) (portal.Usage, error)
 	SetForwarding(ctx context.Context, token, planID, to string) (portal.Plan, error)
 	CancelForwarding(ctx context.Context, token, planID string) (portal.Plan, error)
+	PaymentLink(ctx context.Context, token string, planIDs []string) (portal.PaymentLink, error)
+	Me(ctx context.Context, token string) (portal.Customer, error)
+	UpdateMe(ctx context.Context, token string, u portal.ProfileUpdate) (portal.Customer, error)
+	ChangePassword(ctx context.Context, token, current, next string) error
+	Emails(ctx context.Context, token string) ([]portal.ExtraEmail, error)
+	AddEmail(ctx context.Context, token, email string, n portal.Notify) (portal.ExtraEmail, error)
+	UpdateEmail(ctx context.Context, token, id string, n portal.Notify) (portal.ExtraEmail, error)
+	DeleteEmail(ctx context.Context, token, id string) error
+	Addresses(ctx context.Context, token string) ([]portal.Address, error)
+	AddAddress(ctx context.Context, token string, a portal.Address) (portal.Address, error)
+	UpdateAddress(ctx context.Context, token, id string, a portal.Address) (portal.Address, error)
 }
 
 var _ Portal = (*portal.Client)(nil)
@@ -51,6 +62,11 @@ const (
 	APN            = "apn"
 	Usage          = "usage"
 	Forwarding     = "forwarding"
+	Account        = "account"
+	Profile        = "profile"
+	Emails         = "emails"
+	Addresses      = "addresses"
+	Card           = "card"
 )
 
 // Login limits.
@@ -66,12 +82,17 @@ func All(p Portal, log *slog.Logger) []bot.Flow {
 		k.track(),
 		k.orders(),
 		k.plans(),
+		k.account(),
 		k.sim(),
 		k.dates(),
 		k.voicemail(),
 		k.apn(),
 		k.usage(),
 		k.forwarding(),
+		k.profile(),
+		k.emails(),
+		k.addresses(),
+		k.card(),
 		k.login(),
 		k.forgot(),
 		k.logout(),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"slices"
 	"strconv"
 	"strings"
 
@@ -89,7 +88,7 @@ func (k *kit) plans() bot.Flow {
 	states = append(states,
 		bot.State{Name: "actions", Prompt: "plans.actions.prompt", Enter: k.planActions, Input: bot.List{Var: varAction},
 			On: bot.On{bot.EventNext: "go"}},
-		bot.State{Name: "go", Enter: jumpToAction, On: bot.On{bot.EventFail: "actions"}},
+		bot.State{Name: "go", Enter: jumpTo(planActions, varPlan), On: bot.On{bot.EventFail: "actions"}},
 	)
 	return bot.Flow{Name: Plans, Start: "choose_plan", Title: "plans.title", Command: "plans", Menu: bot.MenuMember,
 		Events: []string{evOne, evEmpty}, States: states}
@@ -282,15 +281,6 @@ func (k *kit) planActions(ctx context.Context, t *bot.Turn) (string, error) {
 	for _, a := range planActions {
 		t.Options = append(t.Options, bot.Option{Value: a, Label: t.T(a+".title", nil)})
 	}
-	return "", nil
-}
-
-func jumpToAction(_ context.Context, t *bot.Turn) (string, error) {
-	a := t.Var(varAction)
-	if !slices.Contains(planActions, a) {
-		return bot.EventFail, nil
-	}
-	t.Jump(a, map[string]string{varGivenPlan: t.Var(varPlan)})
 	return "", nil
 }
 

@@ -60,6 +60,13 @@ func (db *DB) decodeSession(key string, raw []byte) (bot.Session, error) {
 		}
 		s.Token = tok
 	}
+	for name, v := range s.Secrets {
+		pt, err := db.openToken(secretAD(key, name), v)
+		if err != nil {
+			return bot.Session{}, err
+		}
+		s.Secrets[name] = pt
+	}
 	return s, nil
 }
 
@@ -89,7 +96,12 @@ func (db *DB) Handled(ctx context.Context, key string, updateID int64) (bool, er
 	return ok, nil
 }
 
-// Commit writes c.Session under c.Session.Key with its token encrypted,
+// secretAD binds a held secret to its session and name, so a sealed value
+// cannot be moved to another session or another name.
+func secretAD(key, name string) string { return key + "|secret|" + name }
+
+// Commit writes c.Session under c.Session.Key with its token and secrets
+// encrypted,
 // records c.UpdateID as handled on the key's channel, and appends c.Replies
 // to the outbox, all in one durable transaction. It returns the stored
 // envelopes in order. When c.UpdateID was already handled it writes nothing
@@ -117,6 +129,13 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 	}
 	if s.Token != "" {
 		s.Token = db.sealToken(key, s.Token)
+	}
+	if len(s.Secrets) > 0 {
+		sealed := make(map[string]string, len(s.Secrets))
+		for name, v := range s.Secrets {
+			sealed[name] = db.sealToken(secretAD(key, name), v)
+		}
+		s.Secrets = sealed
 	}
 	val, err := json.Marshal(s)
 	if err != nil {

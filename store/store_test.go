@@ -91,6 +91,8 @@ func fullSession(key string) bot.Session {
 			},
 		},
 		Token:       "portal-secret-token-0123456789",
+		Secrets:     map[string]string{"current": "held-password-current-42"},
+		SecretsFlow: "profile",
 		Customer:    "Dana Levi",
 		Email:       "dana@example.com",
 		LoginFails:  1,
@@ -297,6 +299,9 @@ func TestTokenEncryptedAtRest(t *testing.T) {
 	if bytes.Contains(raw, []byte(want.Token)) {
 		t.Errorf("stored session contains the clear token: %s", raw)
 	}
+	if bytes.Contains(raw, []byte(want.Secrets["current"])) {
+		t.Errorf("stored session contains a clear held password: %s", raw)
+	}
 	if !bytes.Contains(raw, []byte(`"token":"enc:v1:`)) {
 		t.Errorf("stored session has no sealed token: %s", raw)
 	}
@@ -312,6 +317,9 @@ func TestTokenEncryptedAtRest(t *testing.T) {
 	}
 	if bytes.Contains(file, []byte(want.Token)) {
 		t.Error("database file contains the clear token")
+	}
+	if bytes.Contains(file, []byte(want.Secrets["current"])) {
+		t.Error("database file contains a clear held password")
 	}
 
 	t.Run("same key decrypts", func(t *testing.T) {

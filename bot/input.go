@@ -370,11 +370,16 @@ func splitSet(v string) []string {
 
 // Confirm shows what a write will change (the flow's Enter puts old and new
 // into the prompt's data) with Confirm, which fires next, Change, which
-// fires change, and Cancel. Each time it is shown it draws a fresh
+// fires change, and Cancel. Change names the change button's label where
+// "Change" would mislead (default common.btn.change; "Back" before a
+// removal). Each time it is shown it draws a fresh
 // Idempotency-Key (Turn.WriteKey) and commits it with the screen, so the
 // write that follows — and any "try again" of it, even after a crash — is
 // applied once.
-type Confirm struct{ buttonsOnly }
+type Confirm struct {
+	Change string
+	buttonsOnly
+}
 
 func (Confirm) check(_ *Flow, s *State) error {
 	if s.On[EventChange] == "" {
@@ -383,18 +388,25 @@ func (Confirm) check(_ *Flow, s *State) error {
 	return needNext(s)
 }
 
-func (Confirm) messageIDs() []string {
-	return []string{"common.btn.confirm", "common.btn.change", "common.btn.cancel"}
+func (in Confirm) messageIDs() []string {
+	return []string{"common.btn.confirm", in.changeLabel(), "common.btn.cancel"}
+}
+
+func (in Confirm) changeLabel() string {
+	if in.Change != "" {
+		return in.Change
+	}
+	return "common.btn.change"
 }
 
 func (Confirm) traits() traits { return traits{form: true, ownNav: true} }
 
-func (Confirm) draw(_ *run, at step, _ *Turn, o *out) error {
+func (in Confirm) draw(_ *run, at step, _ *Turn, o *out) error {
 	setVar(at.fr, varWriteKey, crand.Text())
 	o.buttons = append(o.buttons,
 		[]btn{{label: "common.btn.confirm", data: callbackData(at.f.Name, at.s.Name, kindDone, "")}},
 		[]btn{
-			{label: "common.btn.change", data: callbackData(at.f.Name, at.s.Name, kindEvent, EventChange)},
+			{label: in.changeLabel(), data: callbackData(at.f.Name, at.s.Name, kindEvent, EventChange)},
 			{label: "common.btn.cancel", data: dataCmd + cmdCancel},
 		})
 	return nil

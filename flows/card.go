@@ -31,7 +31,7 @@ func (k *kit) card() bot.Flow {
 		}}
 }
 
-// cardPlans offers the customer's plans as toggles, the current ones on.
+// cardPlans offers the customer's current plans as toggles, all on.
 func (k *kit) cardPlans(ctx context.Context, t *bot.Turn) (string, error) {
 	plans, err := k.p.Plans(ctx, t.Session.Token)
 	if err != nil {
@@ -42,11 +42,15 @@ func (k *kit) cardPlans(ctx context.Context, t *bot.Turn) (string, error) {
 	}
 	var current []string
 	for _, p := range plans {
+		if p.Status == portal.PlanExpired { // a card for a plan that has ended pays for nothing
+			continue
+		}
 		t.Options = append(t.Options, bot.Option{Value: p.ID, Label: t.T("plan.option", map[string]any{
 			"Name": p.Name, "Number": displayPhone(p.Number)})})
-		if p.Status != portal.PlanExpired {
-			current = append(current, p.ID)
-		}
+		current = append(current, p.ID)
+	}
+	if len(current) == 0 {
+		return evEmpty, nil
 	}
 	if !t.Has(varCardPlans) {
 		t.Set(varCardPlans, strings.Join(current, ","))

@@ -79,7 +79,7 @@ func (k *kit) emails() bot.Flow {
 				On: bot.On{bot.EventNext: "save_edit", bot.EventChange: "edit_notify", bot.EventFail: "edit_notify"}},
 			{Name: "save_edit", Enter: k.saveEmailNotify, On: bot.On{bot.EventNext: "done_edit", bot.EventFail: "edit_notify"}},
 			{Name: "done_edit", Prompt: "emails.done_edit.prompt", Enter: showSavedEmail, Input: bot.End{}},
-			{Name: "confirm_remove", Prompt: "emails.confirm_remove.prompt", Enter: k.showChosenEmail, Input: bot.Confirm{},
+			{Name: "confirm_remove", Prompt: "emails.confirm_remove.prompt", Enter: k.showChosenEmail, Input: bot.Confirm{Change: "common.btn.back"},
 				On: bot.On{bot.EventNext: "save_remove", bot.EventChange: "chosen", bot.EventFail: "list"}},
 			{Name: "save_remove", Enter: k.removeEmail, On: bot.On{bot.EventNext: "done_remove"}},
 			{Name: "done_remove", Prompt: "emails.done_remove.prompt", Enter: showSavedEmail, Input: bot.End{}},

@@ -176,7 +176,7 @@ func (k *kit) forwarding() bot.Flow {
 			On: bot.On{bot.EventNext: "save_set", bot.EventChange: "ask_number"}},
 		bot.State{Name: "save_set", Enter: k.saveForwarding, On: bot.On{bot.EventNext: "done_set", bot.EventFail: "ask_number"}},
 		bot.State{Name: "done_set", Prompt: "forwarding.done_set.prompt", Enter: k.showPlan, Input: bot.End{}},
-		bot.State{Name: "confirm_stop", Prompt: "forwarding.confirm_stop.prompt", Enter: k.showPlan, Input: bot.Confirm{},
+		bot.State{Name: "confirm_stop", Prompt: "forwarding.confirm_stop.prompt", Enter: k.showPlan, Input: bot.Confirm{Change: "common.btn.back"},
 			On: bot.On{bot.EventNext: "save_stop", bot.EventChange: "status"}},
 		bot.State{Name: "save_stop", Enter: k.stopForwarding, On: bot.On{bot.EventNext: "done_stop"}},
 		bot.State{Name: "done_stop", Prompt: "forwarding.done_stop.prompt", Enter: k.showPlan, Input: bot.End{}},

@@ -304,7 +304,11 @@ func (k *kit) savePassword(ctx context.Context, t *bot.Turn) (string, error) {
 		t.NewWriteKey() // the next try is a new request
 		return evWrongCurrent, nil
 	case invalidField(err, "new_password") != "":
-		t.Say("profile.ask_new.too_short", nil)
+		msg := "profile.ask_new.too_short"
+		if invalidField(err, "new_password") == portal.ReasonTooLong {
+			msg = "profile.ask_new.too_long"
+		}
+		t.Say(msg, nil)
 		t.Set(varRepeated, "")
 		t.NewWriteKey()
 		return bot.EventFail, nil

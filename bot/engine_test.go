@@ -221,8 +221,32 @@ func TestIdleFlowExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := texts(envs); !strings.Contains(got, "timed out") || strings.Contains(got, "You said") {
-		t.Errorf("after idle timeout got %q, want the expiry note and no echo", got)
+	// The answer that woke the idle journey is kept, not acted on yet.
+	if got := texts(envs); !strings.Contains(got, "idle") || strings.Contains(got, "You said") {
+		t.Errorf("after idle timeout got %q, want the pause note and no echo", got)
+	}
+	if len(envs) != 1 || len(envs[0].Reply.Buttons) != 2 || envs[0].Reply.Buttons[0][0].Data != "cmd|resume" {
+		t.Fatalf("pause note buttons = %+v, want Continue then Main menu", envs)
+	}
+	// Continue goes on with it: nothing to type again.
+	envs, err = e.Handle(ctx, bot.Inbound{Key: "t:1", Data: "cmd|resume"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(envs); !strings.Contains(got, "You said late") {
+		t.Errorf("after Continue got %q, want the kept answer used", got)
+	}
+	// A command after the timeout means the customer moved on.
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "t:1", Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute)
+	envs, err = e.Handle(ctx, bot.Inbound{Key: "t:1", Text: "/help"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(envs); !strings.Contains(got, "timed out") {
+		t.Errorf("a command after the timeout got %q, want the expiry note", got)
 	}
 	s, _, _ := db.Load(ctx, "t:1")
 	if s.Top() != nil {

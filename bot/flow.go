@@ -127,6 +127,10 @@ type Flow struct {
 	Title string
 	// Command, if set, starts the flow from any state ("/track").
 	Command string
+	// Resume, if set, is the message ID that offers a returning customer
+	// to go on with this flow ("You were tracking order {{.order}}"),
+	// rendered with the flow's values; else a generic one names the flow.
+	Resume string
 	// Menu places the flow on the main menu: MenuAlways, MenuGuest (only
 	// when logged out) or MenuMember (only when logged in).
 	Menu     MenuMode
@@ -273,6 +277,9 @@ func (f *Flow) messageIDs() []string {
 	if f.Title != "" {
 		ids = append(ids, f.Title)
 	}
+	if f.Resume != "" {
+		ids = append(ids, f.Resume)
+	}
 	for _, s := range f.States {
 		if s.Prompt != "" {
 			ids = append(ids, s.Prompt)
@@ -326,10 +333,12 @@ const (
 	cmdLang    = "language"
 	cmdHelp    = "help"
 	cmdStart   = "start"
+	cmdResume  = "resume" // a button only: go on with the active journey
 	loginFlow  = "login"
 	kindEvent  = "e" // a fixed button's event
 	kindRetry  = "r" // "try again" after a portal failure
 	pageSize   = 5
+	maxKept    = 4096 // the longest answer kept across an idle pause
 	maxDepth   = 24
 	defAttempt = 3
 )

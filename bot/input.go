@@ -53,6 +53,10 @@ type step struct {
 const (
 	varWriteKey = "_key"    // the Idempotency-Key of the write being confirmed
 	varReview   = "_review" // the Review state an answer returns to
+	// The answer that woke an idle journey, kept until the customer
+	// chooses to go on with it.
+	varPending     = "_pending"
+	varPendingData = "_pending_data"
 )
 
 // Callback token kinds of the inputs.

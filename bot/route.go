@@ -29,15 +29,35 @@ func (r *run) handle(ctx context.Context) error {
 	s.Inactive = false
 	text := strings.TrimSpace(in.Text)
 	cmd, _ := splitCommand(text)
+	card := looksLikeCard(text)
+	// An answer kept over an idle pause is for Continue only: anything
+	// else the customer does instead forgets it.
+	if fr := s.Top(); fr != nil && in.Data != dataCmd+cmdResume {
+		delete(fr.Vars, varPending)
+		delete(fr.Vars, varPendingData)
+	}
 	// Whatever is typed where a password is expected is deleted, even a
 	// command or text arriving after the step timed out.
 	if at, ok := r.active(); ok && at.traits().secret && in.Data == "" && !in.Unsupported {
 		r.del(in.MessageID)
 	}
 	if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
+		// An answer that wakes an idle journey is kept, not thrown away:
+		// the customer chooses to go on with it or to start afresh. A
+		// password is never kept; a command means they moved on.
+		if at, ok := r.active(); ok && cmd == "" && !card && len(in.Text) <= maxKept &&
+			!isGlobalData(in.Data) && !in.Unsupported && !at.traits().secret {
+			setVar(at.fr, varPending, in.Text)
+			setVar(at.fr, varPendingData, in.Data)
+			r.outs = append(r.outs, out{id: "common.idle_kept", buttons: [][]btn{
+				{{label: "common.btn.continue", data: dataCmd + cmdResume}},
+				{{label: "common.btn.menu", data: dataMenu}},
+			}})
+			return nil
+		}
 		s.Stack = nil
 		r.say("common.expired", nil)
-		if cmd == "" && !isGlobalData(in.Data) {
+		if cmd == "" && !card && !isGlobalData(in.Data) {
 			return r.menu()
 		}
 	}
@@ -50,7 +70,7 @@ func (r *run) handle(ctx context.Context) error {
 		return nil
 	case in.Data != "":
 		return r.press(ctx, in.Data)
-	case looksLikeCard(text):
+	case card:
 		r.del(in.MessageID)
 		r.say("common.card_warning", nil)
 		if _, ok := r.active(); ok {
@@ -111,6 +131,14 @@ func (r *run) command(ctx context.Context, text string) error {
 	s := r.sess
 	switch name {
 	case cmdStart:
+		if arg == "" {
+			if at, ok := r.active(); ok {
+				// A returning customer (or a terminal started again) is
+				// offered the journey they were in.
+				r.offerResume(at)
+				return nil
+			}
+		}
 		s.Stack = nil
 		for _, f := range r.e.order {
 			dl := f.DeepLink
@@ -139,6 +167,8 @@ func (r *run) command(ctx context.Context, text string) error {
 		return r.menu()
 	case cmdBack:
 		return r.back(ctx)
+	case cmdResume:
+		return r.resume(ctx)
 	case cmdLang:
 		r.languages()
 		return nil
@@ -157,6 +187,46 @@ func (r *run) command(ctx context.Context, text string) error {
 		return r.menu()
 	}
 	return nil
+}
+
+// offerResume asks a returning customer whether to go on with the journey
+// they were in: its Resume message (with the frame's values) or its title.
+func (r *run) offerResume(at step) {
+	o := out{id: "common.resume", data: map[string]any{"Flow": r.e.fragment(r.lang, at.f.Title, nil, nil)}}
+	if at.f.Resume != "" {
+		data := map[string]any{}
+		for k, v := range at.fr.Vars {
+			if k[0] != '_' {
+				data[k] = v
+			}
+		}
+		o.id, o.data = at.f.Resume, data
+	}
+	o.buttons = [][]btn{
+		{{label: "common.btn.continue", data: dataCmd + cmdResume}},
+		{{label: "common.btn.menu", data: dataMenu}},
+	}
+	r.outs = append(r.outs, o)
+}
+
+// resume goes on with the active journey: with the answer kept when it
+// woke from idle, else by showing its current step again.
+func (r *run) resume(ctx context.Context) error {
+	at, ok := r.active()
+	if !ok {
+		return r.menu()
+	}
+	text, data := at.fr.Vars[varPending], at.fr.Vars[varPendingData]
+	delete(at.fr.Vars, varPending)
+	delete(at.fr.Vars, varPendingData)
+	switch {
+	case data != "":
+		r.in.MessageID = 0 // the kept press's message is not this one
+		return r.press(ctx, data)
+	case strings.TrimSpace(text) != "":
+		return r.text(ctx, strings.TrimSpace(text))
+	}
+	return r.enter(ctx)
 }
 
 // press handles a button token.

@@ -51,7 +51,7 @@ func (k *kit) track() bot.Flow {
 		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{evMember: "load", bot.EventNext: "ask_email"}},
 	)
 	return bot.Flow{
-		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways,
+		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways, Resume: "order.resume",
 		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "deep_link", Check: orderID},
 		Events:   orderEvents, States: states,
 	}
@@ -67,7 +67,7 @@ func (k *kit) orders() bot.Flow {
 			On:      bot.On{evTrack: "load", bot.EventFail: "ask_order", evTooMany: "too_many"}},
 	)
 	return bot.Flow{
-		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways,
+		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways, Resume: "order.resume",
 		Events: append([]string{evTrack}, orderEvents...), States: states,
 	}
 }

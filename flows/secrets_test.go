@@ -46,7 +46,7 @@ func TestPasswordChangeSurvivesRestart(t *testing.T) {
 // TestHeldPasswordsDroppedOnLeaving: leaving the journey in any way drops
 // the held passwords at once.
 func TestHeldPasswordsDroppedOnLeaving(t *testing.T) {
-	for _, leave := range []string{"/cancel", "/menu", "/track", "/start", "@wait 31m\n> hello"} {
+	for _, leave := range []string{"/cancel", "/menu", "/track", "/start\n> [menu|]", "@wait 31m\n> /help"} {
 		t.Run(leave, func(t *testing.T) {
 			e := newEnv(t, "en")
 			e.run("> /login\n> dana.levi@example.com\n> demo-dana\n> /profile\n> 3\n> demo-dana\n")

@@ -110,6 +110,11 @@ type Session struct {
 	// outlive /start and restarts, like the login lock-out.
 	PasswordFails       int       `json:"password_fails,omitempty"`
 	PasswordLockedUntil time.Time `json:"password_locked_until,omitzero"`
+	// GuestMisses counts order number + email pairs a guest got wrong;
+	// GuestLockedUntil is set when they reach the limit. Both outlive
+	// /start and restarts, so a chat cannot guess without end.
+	GuestMisses      int       `json:"guest_misses,omitempty"`
+	GuestLockedUntil time.Time `json:"guest_locked_until,omitzero"`
 	// Secrets are passwords a flow must hold for a few steps (the current
 	// and the new one, to change a password), by name, for the flow named
 	// SecretsFlow only: the engine drops them as soon as that flow is no

@@ -59,7 +59,7 @@ var engineMsgs = []string{
 	"menu.prompt", "menu.prompt_member", "menu.language", "menu.help",
 	"common.welcome", "common.expired", "common.stale", "common.unknown",
 	"common.unknown_command", "common.use_buttons", "common.stale_step", "common.cancelled",
-	"common.resume", "common.idle_kept", "common.btn.continue",
+	"common.resume", "common.idle_kept", "common.btn.continue", "common.did_you_mean",
 	"common.too_many_attempts", "common.card_warning", "common.unsupported",
 	"common.btn.back", "common.btn.cancel", "common.btn.menu", "common.btn.retry",
 	"common.btn.prev", "common.btn.next", "common.date", "common.datetime",

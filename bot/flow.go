@@ -118,6 +118,16 @@ type DeepLink struct {
 	Check Validator
 }
 
+// Shortcut lets a value the customer types where no answer is expected —
+// at the main menu, at a step answered with buttons, or as a command's
+// argument ("/track SB-104233") — open the flow at State with the value
+// in Var, when Check accepts it.
+type Shortcut struct {
+	Check Validator
+	Var   string
+	State string
+}
+
 // Flow is one customer journey, declared as data.
 type Flow struct {
 	// Name is persisted in sessions: renaming needs a migration.
@@ -135,6 +145,11 @@ type Flow struct {
 	// when logged out) or MenuMember (only when logged in).
 	Menu     MenuMode
 	DeepLink *DeepLink
+	Shortcut *Shortcut
+	// Phrases are what customers say when they want this journey ("where
+	// is my order", "איפה ההזמנה שלי"), in every language, lower case;
+	// typed text that matches none of the steps is matched against them.
+	Phrases []string
 	// Events are the flow's own events (button events, the outcomes its
 	// Enter functions return), declared as constants next to the flow.
 	// Every one must lead somewhere, and every transition must use a
@@ -245,6 +260,9 @@ func (f *Flow) compile() error {
 	if f.DeepLink != nil && f.byName[f.DeepLink.State] == nil {
 		return fmt.Errorf("flow %s: deep link state %q does not exist", f.Name, f.DeepLink.State)
 	}
+	if sc := f.Shortcut; sc != nil && (f.byName[sc.State] == nil || sc.Check == nil || sc.Var == "") {
+		return fmt.Errorf("flow %s: shortcut needs a Check, a Var and an existing State (%q)", f.Name, sc.State)
+	}
 	// Reachability from Start (and the deep-link entry).
 	seen := map[string]bool{}
 	var walk func(string)
@@ -262,6 +280,9 @@ func (f *Flow) compile() error {
 	walk(f.Start)
 	if f.DeepLink != nil {
 		walk(f.DeepLink.State)
+	}
+	if f.Shortcut != nil {
+		walk(f.Shortcut.State)
 	}
 	for _, s := range f.States {
 		if !seen[s.Name] {
@@ -340,5 +361,5 @@ const (
 	pageSize   = 5
 	maxKept    = 4096 // the longest answer kept across an idle pause
 	maxDepth   = 24
-	defAttempt = 3
+	defAttempt = 5 // invalid answers to one step before the journey stops
 )

@@ -436,11 +436,27 @@ type Field struct {
 // Review shows values given so far (the flow's Enter or Vars fill the
 // prompt) with a button per Field to change just that one, and Save
 // (a label message ID), which fires next. An answer given from the review
-// returns to it instead of going on.
+// returns to it instead of going on; so does a value typed at the review
+// itself that exactly one field's Text input accepts (a corrected email).
 type Review struct {
 	Fields []Field
 	Save   string
-	buttonsOnly
+}
+
+func (in Review) typed(ctx context.Context, r *run, at step, text string) error {
+	name, value, n := "", "", 0
+	for _, fd := range in.Fields {
+		if t, ok := at.f.byName[fd.State].Input.(Text); ok {
+			if v, problem := t.Check(text); problem == "" {
+				name, value, n = t.Var, v, n+1
+			}
+		}
+	}
+	if n != 1 {
+		return buttonsOnly{}.typed(ctx, r, at, text)
+	}
+	setVar(at.fr, name, value)
+	return r.enter(ctx)
 }
 
 func (in Review) check(f *Flow, s *State) error {

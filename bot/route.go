@@ -179,6 +179,11 @@ func (r *run) command(ctx context.Context, text string) error {
 	for _, f := range r.e.order {
 		if f.Command == name {
 			s.Stack = nil
+			if sc := f.Shortcut; sc != nil && arg != "" {
+				if v, problem := sc.Check(arg); problem == "" {
+					return r.start(ctx, f, sc.State, map[string]string{sc.Var: v})
+				}
+			}
 			return r.start(ctx, f, f.Start, nil)
 		}
 	}
@@ -297,9 +302,19 @@ func (r *run) stale(ctx context.Context) error {
 	return r.menu()
 }
 
-// text handles typed input in the active state.
+// text handles typed input in the active state. Text that is no answer to
+// it (no journey runs, or the step is answered with buttons) may be a
+// shortcut (an order number) or a request in words ("voicemail").
 func (r *run) text(ctx context.Context, text string) error {
 	at, ok := r.active()
+	if !ok || !at.traits().form {
+		if done, err := r.shortcut(ctx, at, text); done || err != nil {
+			return err
+		}
+		if done, err := r.phrases(ctx, text); done || err != nil {
+			return err
+		}
+	}
 	if !ok {
 		r.sess.Stack = nil
 		r.say("common.unknown", nil)
@@ -309,4 +324,23 @@ func (r *run) text(ctx context.Context, text string) error {
 		return buttonsOnly{}.typed(ctx, r, at, text)
 	}
 	return at.s.Input.typed(ctx, r, at, text)
+}
+
+// shortcut opens the flow whose Shortcut accepts text: the active flow's
+// own first, then the others in menu order.
+func (r *run) shortcut(ctx context.Context, at step, text string) (bool, error) {
+	flows := r.e.order
+	if at.f != nil {
+		flows = append([]*Flow{at.f}, flows...)
+	}
+	for _, f := range flows {
+		sc := f.Shortcut
+		if sc == nil {
+			continue
+		}
+		if v, problem := sc.Check(text); problem == "" {
+			return true, r.start(ctx, f, sc.State, map[string]string{sc.Var: v})
+		}
+	}
+	return false, nil
 }

@@ -34,18 +34,19 @@ func (r *run) accept(ctx context.Context, at step, name, value string) error {
 }
 
 // reject counts an invalid answer and asks again with the problem, or ends
-// the journey after max tries (default 3; a negative max never ends it).
+// the journey after max tries (default 5, one policy for every step; a
+// negative max never ends it). The reason is said every time, the last too.
 func (r *run) reject(ctx context.Context, at step, problem string, data map[string]any, max int) error {
 	at.fr.Attempts++
 	if max == 0 {
 		max = defAttempt
 	}
+	r.say(problem, data)
 	if max > 0 && at.fr.Attempts >= max {
 		r.sess.Stack = nil
 		r.say("common.too_many_attempts", nil)
 		return r.menu()
 	}
-	r.say(problem, data)
 	return r.enter(ctx)
 }
 

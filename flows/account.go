@@ -23,7 +23,7 @@ const (
 // update. After MaxLoginFails wrong tries the chat is locked for LockoutPeriod.
 func (k *kit) login() bot.Flow {
 	return bot.Flow{
-		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Menu: bot.MenuGuest,
+		Name: Login, Start: "ask_email", Title: "login.title", Command: "login", Phrases: []string{"log in", "login", "sign in", "התחברות", "להתחבר"}, Menu: bot.MenuGuest,
 		Events: []string{evAlready, evLocked, evChangeEmail, evForgot},
 		States: []bot.State{
 			{Name: "ask_email", Prompt: "login.ask_email.prompt", Input: bot.Text{Check: email, Var: "email"},
@@ -106,7 +106,7 @@ func greet(_ context.Context, t *bot.Turn) (string, error) {
 // same whether or not an account exists.
 func (k *kit) forgot() bot.Flow {
 	return bot.Flow{
-		Name: ForgotPassword, Start: "ask_email", Title: "forgot.title", Command: "forgot", Menu: bot.MenuGuest,
+		Name: ForgotPassword, Start: "ask_email", Title: "forgot.title", Command: "forgot", Phrases: []string{"forgot password", "reset password", "forgot my password", "שכחתי סיסמה", "איפוס סיסמה", "שכחתי את הסיסמה"}, Menu: bot.MenuGuest,
 		States: []bot.State{
 			{Name: "ask_email", Prompt: "forgot.ask_email.prompt", Input: bot.Text{Check: email, Var: "email"}, On: bot.On{bot.EventNext: "send"}},
 			{Name: "send", Enter: k.sendReset, Prompt: "forgot.done.prompt", Input: bot.End{}},
@@ -124,7 +124,7 @@ func (k *kit) sendReset(ctx context.Context, t *bot.Turn) (string, error) {
 // logout revokes the portal token and forgets it.
 func (k *kit) logout() bot.Flow {
 	return bot.Flow{
-		Name: Logout, Start: "run", Title: "logout.title", Command: "logout", Menu: bot.MenuMember,
+		Name: Logout, Start: "run", Title: "logout.title", Command: "logout", Phrases: []string{"log out", "logout", "sign out", "התנתקות", "להתנתק"}, Menu: bot.MenuMember,
 		Events: []string{evGuest},
 		States: []bot.State{
 			{Name: "run", Enter: k.doLogout, On: bot.On{bot.EventNext: "done", evGuest: "not_logged_in"}},

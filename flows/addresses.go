@@ -76,7 +76,7 @@ func (k *kit) addresses() bot.Flow {
 			evAddressName: "fix_name", evAddressLine1: "fix_line1", evAddressLine2: "fix_line2", evAddressCity: "fix_city",
 			evAddressLand: "fix_country", evAddressPost: "fix_postal", evAddressPhone: "fix_phone"}}
 	}
-	return bot.Flow{Name: Addresses, Start: "list", Title: "addresses.title", Command: "addresses",
+	return bot.Flow{Name: Addresses, Start: "list", Title: "addresses.title", Command: "addresses", Phrases: []string{"address", "address book", "addresses", "shipping address", "billing address", "כתובת", "כתובות", "פנקס כתובות"},
 		Events: []string{evEmpty, evAddAddress, evAddressNew, evAddressName, evAddressLine1, evAddressLine2,
 			evAddressCity, evAddressLand, evAddressPost, evAddressPhone},
 		States: []bot.State{
@@ -99,10 +99,10 @@ func (k *kit) addresses() bot.Flow {
 			{Name: "ask_country", Prompt: "addresses.ask_country.prompt", Enter: countryOptions,
 				Input: bot.List{Var: varAddrCountry}, On: bot.On{bot.EventNext: "ask_postal"}},
 			{Name: "ask_postal", Prompt: "addresses.ask_postal.prompt", Enter: postalFormat,
-				Input: bot.Text{Check: postalCode, Var: varAddrPostal, MaxAttempts: 5}, On: bot.On{bot.EventNext: "check_postal"}},
+				Input: bot.Text{Check: postalCode, Var: varAddrPostal}, On: bot.On{bot.EventNext: "check_postal"}},
 			{Name: "check_postal", Enter: checkPostal, On: bot.On{bot.EventNext: "ask_phone", bot.EventFail: "ask_postal"}},
 			{Name: "ask_phone", Prompt: "addresses.ask_phone.prompt",
-				Input: bot.Text{Check: addressPhone, Var: varAddrPhone, Optional: true, MaxAttempts: 5},
+				Input: bot.Text{Check: addressPhone, Var: varAddrPhone, Optional: true},
 				On:    bot.On{bot.EventNext: "ask_defaults"}},
 			{Name: "ask_defaults", Prompt: "addresses.ask_defaults.prompt", Enter: defaultOptions,
 				Input: bot.Toggles{Var: varAddrDefaults, Done: "addresses.btn.continue"}, On: bot.On{bot.EventNext: "review"}},
@@ -128,9 +128,9 @@ func (k *kit) addresses() bot.Flow {
 				Input: bot.List{Var: varAddrCountry}, On: bot.On{bot.EventNext: "review"}},
 			// Saving the review checks the postal code against the country.
 			{Name: "fix_postal", Prompt: "addresses.fix_postal.prompt", Enter: postalFormat,
-				Input: bot.Text{Check: postalCode, Var: varAddrPostal, MaxAttempts: 5}, On: bot.On{bot.EventNext: "review"}},
+				Input: bot.Text{Check: postalCode, Var: varAddrPostal}, On: bot.On{bot.EventNext: "review"}},
 			{Name: "fix_phone", Prompt: "addresses.fix_phone.prompt", Enter: current(varAddrPhone),
-				Input: bot.Text{Check: addressPhone, Var: varAddrPhone, Optional: true, MaxAttempts: 5},
+				Input: bot.Text{Check: addressPhone, Var: varAddrPhone, Optional: true},
 				On:    bot.On{bot.EventNext: "review"}},
 
 			{Name: "check", Enter: checkAddress,

@@ -19,7 +19,7 @@ const (
 // card is for and gets a one-time, expiring link to the portal's secure
 // card page.
 func (k *kit) card() bot.Flow {
-	return bot.Flow{Name: Card, Start: "choose", Title: "card.title", Command: "card",
+	return bot.Flow{Name: Card, Start: "choose", Title: "card.title", Command: "card", Phrases: []string{"credit card", "payment card", "card", "payment", "pay", "כרטיס אשראי", "תשלום", "אמצעי תשלום", "לשלם"},
 		Events: []string{evEmpty},
 		States: []bot.State{
 			{Name: "choose", Prompt: "card.choose.prompt", Auth: true, Enter: k.cardPlans,

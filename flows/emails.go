@@ -47,7 +47,7 @@ var notifications = []struct {
 // emails (Additional emails): list the addresses that get copies of the
 // customer's notifications; add one, change what one gets, or remove it.
 func (k *kit) emails() bot.Flow {
-	return bot.Flow{Name: Emails, Start: "list", Title: "emails.title", Command: "emails",
+	return bot.Flow{Name: Emails, Start: "list", Title: "emails.title", Command: "emails", Phrases: []string{"additional email", "another email", "emails", "notifications", "אימייל נוסף", "כתובות אימייל", "התראות"},
 		Events: []string{evEmpty, evAddEmail, evChangeNotify, evRemoveEmail, evEmailsFull},
 		States: []bot.State{
 			{Name: "list", Prompt: "emails.list.prompt", Auth: true, Enter: k.listEmails, Input: bot.List{Var: varExtraID},
@@ -58,7 +58,7 @@ func (k *kit) emails() bot.Flow {
 
 			// Add: the address, checked here against the account, then what it gets.
 			{Name: "ask_email", Prompt: "emails.ask_email.prompt", Enter: k.roomForEmail,
-				Input: bot.Text{Check: email, Var: varNewEmail, MaxAttempts: 5},
+				Input: bot.Text{Check: email, Var: varNewEmail},
 				On:    bot.On{bot.EventNext: "check_email", evEmailsFull: "list"}},
 			{Name: "check_email", Enter: k.checkNewEmail, On: bot.On{bot.EventNext: "add_notify", bot.EventFail: "ask_email"}},
 			{Name: "add_notify", Prompt: "emails.add_notify.prompt", Enter: addNotifyOptions,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"supportbot/bot"
 	"supportbot/portal"
@@ -16,12 +17,15 @@ const (
 	varOrder    = "order"
 	varEmail    = "email"
 	varShipment = "shipment"
-	varMisses   = "misses"
+	varTried    = "tried" // the order number and email a lookup found nothing for
 )
 
-// MaxGuestMisses is how many wrong order number + email pairs a guest may
-// try in one journey.
-const MaxGuestMisses = 5
+// Guest lookups: wrong order number + email pairs a chat may try before
+// guest lookups pause for GuestLockout.
+const (
+	MaxGuestMisses = 5
+	GuestLockout   = 15 * time.Minute
+)
 
 // Events of the order journeys.
 const (
@@ -53,7 +57,10 @@ func (k *kit) track() bot.Flow {
 	return bot.Flow{
 		Name: Track, Start: "start", Title: "track.title", Command: "track", Menu: bot.MenuAlways, Resume: "order.resume",
 		DeepLink: &bot.DeepLink{Prefix: "track_", Var: varOrder, State: "deep_link", Check: orderID},
-		Events:   orderEvents, States: states,
+		Shortcut: &bot.Shortcut{Check: orderID, Var: varOrder, State: "deep_link"},
+		Phrases: []string{"where is my order", "track", "tracking", "shipment", "delivery", "parcel", "package", "courier",
+			"איפה ההזמנה", "איפה המשלוח", "מעקב", "משלוח", "שליח", "חבילת דואר"},
+		Events: orderEvents, States: states,
 	}
 }
 
@@ -64,11 +71,17 @@ func (k *kit) orders() bot.Flow {
 	states = append(states,
 		bot.State{Name: "details", Prompt: "orders.details.prompt", Enter: k.details,
 			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: evTrack}},
-			On:      bot.On{evTrack: "load", bot.EventFail: "ask_order", evTooMany: "too_many"}},
+			On:      bot.On{evTrack: "load", evNone: "details_unshipped", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		// Nothing shipped yet: no shipments to track.
+		bot.State{Name: "details_unshipped", Prompt: "orders.details.prompt", Enter: k.detailsOnly,
+			On: bot.On{bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		bot.State{Name: "deep_link", Enter: deepLink, On: bot.On{evMember: "details", bot.EventNext: "ask_email"}},
 	)
 	return bot.Flow{
 		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways, Resume: "order.resume",
-		Events: append([]string{evTrack}, orderEvents...), States: states,
+		Shortcut: &bot.Shortcut{Check: orderID, Var: varOrder, State: "deep_link"},
+		Phrases:  []string{"order history", "my orders", "orders", "past orders", "receipt", "היסטוריית הזמנות", "ההזמנות שלי", "הזמנות קודמות", "קבלה"},
+		Events:   append([]string{evTrack}, orderEvents...), States: states,
 	}
 }
 
@@ -86,7 +99,7 @@ func (k *kit) findOrder(listPrompt, next string) []bot.State {
 		{Name: "no_orders", Prompt: "order.no_orders.prompt", Input: bot.End{}},
 		{Name: "load", Enter: k.countShipments,
 			On: bot.On{evNone: "no_shipments", evOne: "show_shipment", evMany: "pick_shipment", evCancelled: "cancelled",
-				bot.EventFail: "ask_order", evTooMany: "too_many"}},
+				bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
 	}
 	states = append(states, guestStates(next)...)
 	return append(states, shipmentStates(k)...)
@@ -96,9 +109,14 @@ func (k *kit) findOrder(listPrompt, next string) []bot.State {
 // then go to next.
 func guestStates(next string) []bot.State {
 	return []bot.State{
-		{Name: "ask_order", Prompt: "order.ask_id.prompt", Input: bot.Text{Check: orderID, Var: varOrder, MaxAttempts: 5},
-			On: bot.On{bot.EventNext: "ask_email"}},
-		{Name: "ask_email", Prompt: "order.ask_email.prompt", Input: bot.Text{Check: email, Var: varEmail, MaxAttempts: 5},
+		{Name: "ask_order", Prompt: "order.ask_id.prompt", Enter: guestGate, Input: bot.Text{Check: orderID, Var: varOrder},
+			On: bot.On{bot.EventNext: "ask_email", evTooMany: "too_many"}},
+		{Name: "ask_email", Prompt: "order.ask_email.prompt", Input: bot.Text{Check: email, Var: varEmail},
+			On: bot.On{bot.EventNext: next}},
+		// A lookup that found nothing keeps both answers and lets the
+		// customer change either (without saying which was wrong).
+		{Name: "fix_lookup", Prompt: "order.fix_lookup.prompt", Enter: lookupReview, Input: bot.Review{Save: "order.btn.search", Fields: []bot.Field{
+			{Label: "order.btn.fix_order", State: "ask_order"}, {Label: "order.btn.fix_email", State: "ask_email"}}},
 			On: bot.On{bot.EventNext: next}},
 	}
 }
@@ -107,12 +125,12 @@ func shipmentStates(k *kit) []bot.State {
 	return []bot.State{
 		{Name: "no_shipments", Prompt: "order.no_shipments.prompt", Enter: k.orderSummary, Input: bot.End{}},
 		{Name: "cancelled", Prompt: "order.cancelled.prompt", Enter: k.orderSummary, Input: bot.End{}},
-		{Name: "too_many", Prompt: "order.too_many.prompt", Input: bot.End{}},
+		{Name: "too_many", Prompt: "order.too_many.prompt", Enter: guestLockedFor, Input: bot.End{}},
 		{Name: "pick_shipment", Prompt: "order.pick_shipment.prompt", Input: bot.List{Var: varShipment},
-			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "ask_order", evTooMany: "too_many"}},
+			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
 		{Name: "show_shipment", Prompt: "order.show_shipment.prompt", Enter: k.showShipment,
 			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: evRefresh}},
-			On:      bot.On{evRefresh: "show_shipment", bot.EventFail: "ask_order", evTooMany: "too_many"}},
+			On:      bot.On{evRefresh: "show_shipment", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
 	}
 }
 
@@ -120,6 +138,28 @@ func (k *kit) memberOrGuest(_ context.Context, t *bot.Turn) (string, error) {
 	if t.LoggedIn() {
 		return evMember, nil
 	}
+	return "", nil
+}
+
+// lookupReview says whether the details shown are the ones that found
+// nothing, or already corrected.
+func lookupReview(_ context.Context, t *bot.Turn) (string, error) {
+	t.Data = map[string]any{"Changed": t.Var(varTried) != t.Var(varOrder)+"|"+t.Var(varEmail)}
+	return "", nil
+}
+
+// guestGate stops a chat whose guest lookups are paused.
+func guestGate(_ context.Context, t *bot.Turn) (string, error) {
+	if t.Now.Before(t.Session.GuestLockedUntil) {
+		return evTooMany, nil
+	}
+	return "", nil
+}
+
+// guestLockedFor says how long guest lookups stay paused.
+func guestLockedFor(_ context.Context, t *bot.Turn) (string, error) {
+	n := int((t.Session.GuestLockedUntil.Sub(t.Now) + time.Minute - 1) / time.Minute)
+	t.Data = map[string]any{"Minutes": t.N("common.minutes", max(n, 1), nil)}
 	return "", nil
 }
 
@@ -175,16 +215,23 @@ func (k *kit) order(ctx context.Context, t *bot.Turn) (portal.Order, string, err
 	if t.LoggedIn() && t.Var(varEmail) == "" {
 		o, err = k.p.Order(ctx, t.Session.Token, t.Var(varOrder))
 	} else {
+		if t.Now.Before(t.Session.GuestLockedUntil) {
+			return o, evTooMany, nil
+		}
 		o, err = k.p.GuestOrder(ctx, t.Var(varOrder), t.Var(varEmail))
-		if errors.Is(err, portal.ErrNotFound) {
-			// Bound the guesses of order number + email pairs.
-			misses, _ := strconv.Atoi(t.Var(varMisses))
-			t.Set(varMisses, strconv.Itoa(misses+1))
-			if misses+1 >= MaxGuestMisses {
+		switch {
+		case errors.Is(err, portal.ErrNotFound):
+			// Bound the guesses of order number + email pairs, per chat.
+			t.Set(varTried, t.Var(varOrder)+"|"+t.Var(varEmail))
+			t.Session.GuestMisses++
+			if t.Session.GuestMisses >= MaxGuestMisses {
+				t.Session.GuestMisses = 0
+				t.Session.GuestLockedUntil = t.Now.Add(GuestLockout)
 				return o, evTooMany, nil
 			}
-			t.Say("order.not_found", nil)
 			return o, bot.EventFail, nil
+		case err == nil:
+			t.Session.GuestMisses = 0
 		}
 	}
 	if err != nil {
@@ -220,10 +267,28 @@ func (k *kit) orderSummary(ctx context.Context, t *bot.Turn) (string, error) {
 	return "", nil
 }
 
+// details shows an order, or moves to details_unshipped when nothing of it
+// has shipped (no shipments to offer tracking for).
 func (k *kit) details(ctx context.Context, t *bot.Turn) (string, error) {
 	o, ev, err := k.order(ctx, t)
 	if ev != "" || err != nil {
 		return ev, err
+	}
+	if len(o.Shipments) == 0 {
+		return evNone, nil
+	}
+	return k.detailsOnly(ctx, t)
+}
+
+// detailsOnly shows an order.
+func (k *kit) detailsOnly(ctx context.Context, t *bot.Turn) (string, error) {
+	o, ev, err := k.order(ctx, t)
+	if ev != "" || err != nil {
+		return ev, err
+	}
+	shipments := t.T("order.not_shipped", nil)
+	if len(o.Shipments) > 0 {
+		shipments = t.N("order.shipment_count", len(o.Shipments), nil)
 	}
 	items := make([]string, 0, len(o.Items))
 	for _, it := range o.Items {
@@ -233,7 +298,7 @@ func (k *kit) details(ctx context.Context, t *bot.Turn) (string, error) {
 	t.Data = map[string]any{
 		"ID": o.ID, "Date": t.Date(o.PlacedAt), "Status": t.T("order.status."+string(o.Status), nil),
 		"Items": strings.Join(items, "\n"), "Total": money(t, o.Total, string(o.Currency)),
-		"Shipments": t.N("order.shipment_count", len(o.Shipments), nil),
+		"Shipments": shipments,
 	}
 	return "", nil
 }

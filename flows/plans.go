@@ -90,7 +90,7 @@ func (k *kit) plans() bot.Flow {
 			On: bot.On{bot.EventNext: "go"}},
 		bot.State{Name: "go", Enter: jumpTo(planActions, varPlan), On: bot.On{bot.EventFail: "actions"}},
 	)
-	return bot.Flow{Name: Plans, Start: "choose_plan", Title: "plans.title", Command: "plans", Menu: bot.MenuMember,
+	return bot.Flow{Name: Plans, Start: "choose_plan", Title: "plans.title", Command: "plans", Phrases: []string{"my plans", "plan", "plans", "החבילות שלי", "חבילה", "חבילות"}, Menu: bot.MenuMember,
 		Events: []string{evOne, evEmpty}, States: states}
 }
 
@@ -99,10 +99,10 @@ func (k *kit) sim() bot.Flow {
 	states := k.choosePlan("sim.choose_plan.prompt", "ask_iccid", true)
 	states = append(states,
 		bot.State{Name: "ask_iccid", Prompt: "sim.ask_iccid.prompt", Enter: k.showPlan,
-			Input: bot.Text{Check: iccid, Var: varICCID, MaxAttempts: 6}, On: bot.On{bot.EventNext: "confirm"}},
+			Input: bot.Text{Check: iccid, Var: varICCID}, On: bot.On{bot.EventNext: "confirm"}},
 	)
 	states = append(states, k.confirmed(SIM, k.confirmSIM, k.saveSIM, "ask_iccid")...)
-	return bot.Flow{Name: SIM, Start: "choose_plan", Title: "sim.title", Command: "sim",
+	return bot.Flow{Name: SIM, Start: "choose_plan", Title: "sim.title", Command: "sim", Phrases: []string{"sim", "sim card", "new sim", "iccid", "כרטיס sim", "סים", "כרטיס סים", "החלפת סים"},
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }
 
@@ -115,12 +115,12 @@ func (k *kit) dates() bot.Flow {
 				{Label: "dates.btn.start", State: "pick_start"}, {Label: "dates.btn.end", State: "pick_end"}}},
 			On: bot.On{bot.EventNext: "confirm"}},
 		bot.State{Name: "pick_start", Prompt: "dates.pick_start.prompt", Enter: k.showPlan,
-			Input: bot.Calendar{Var: varStart, Bounds: startBounds, MaxAttempts: 5}, On: bot.On{bot.EventNext: "review"}},
+			Input: bot.Calendar{Var: varStart, Bounds: startBounds}, On: bot.On{bot.EventNext: "review"}},
 		bot.State{Name: "pick_end", Prompt: "dates.pick_end.prompt", Enter: k.showPlan,
-			Input: bot.Calendar{Var: varEnd, Bounds: endBounds, MaxAttempts: 5}, On: bot.On{bot.EventNext: "review"}},
+			Input: bot.Calendar{Var: varEnd, Bounds: endBounds}, On: bot.On{bot.EventNext: "review"}},
 	)
 	states = append(states, k.confirmed(Dates, k.confirmDates, k.saveDates, "review")...)
-	return bot.Flow{Name: Dates, Start: "choose_plan", Title: "dates.title", Command: "dates",
+	return bot.Flow{Name: Dates, Start: "choose_plan", Title: "dates.title", Command: "dates", Phrases: []string{"dates", "start date", "end date", "extend", "extend my plan", "תאריך", "תאריכים", "להאריך", "הארכה", "תאריך סיום", "תאריך התחלה"},
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }
 
@@ -132,7 +132,7 @@ func (k *kit) voicemail() bot.Flow {
 			Input: bot.Toggles{Var: varVoicemail, Done: "voicemail.btn.update"}, On: bot.On{bot.EventNext: "confirm"}},
 	)
 	states = append(states, k.confirmed(Voicemail, k.confirmVoicemail, k.saveVoicemail, "settings")...)
-	return bot.Flow{Name: Voicemail, Start: "choose_plan", Title: "voicemail.title", Command: "voicemail",
+	return bot.Flow{Name: Voicemail, Start: "choose_plan", Title: "voicemail.title", Command: "voicemail", Phrases: []string{"voicemail", "voice mail", "תא קולי", "משיבון"},
 		Events: []string{evOne, evEmpty, evExpired}, States: states}
 }
 
@@ -145,7 +145,7 @@ func (k *kit) apn() bot.Flow {
 		bot.State{Name: "send", Enter: k.sendAPN, On: bot.On{bot.EventNext: "done"}},
 		bot.State{Name: "done", Prompt: "apn.done.prompt", Input: bot.End{}},
 	)
-	return bot.Flow{Name: APN, Start: "choose_plan", Title: "apn.title", Command: "apn",
+	return bot.Flow{Name: APN, Start: "choose_plan", Title: "apn.title", Command: "apn", Phrases: []string{"apn", "mobile data", "internet settings", "data settings", "no internet", "הגדרות apn", "הגדרות גלישה", "אין אינטרנט", "אינטרנט"},
 		Events: []string{evOne, evEmpty}, States: states}
 }
 
@@ -155,7 +155,7 @@ func (k *kit) usage() bot.Flow {
 	states = append(states,
 		bot.State{Name: "show", Prompt: "usage.show.prompt", Enter: k.showUsage, Input: bot.End{}},
 	)
-	return bot.Flow{Name: Usage, Start: "choose_plan", Title: "usage.title", Command: "usage",
+	return bot.Flow{Name: Usage, Start: "choose_plan", Title: "usage.title", Command: "usage", Phrases: []string{"usage", "how much data", "minutes left", "data left", "balance", "ניצול", "כמה גלישה", "כמה דקות", "יתרה"},
 		Events: []string{evOne, evEmpty}, States: states}
 }
 
@@ -170,7 +170,7 @@ func (k *kit) forwarding() bot.Flow {
 		bot.State{Name: "status_off", Prompt: "forwarding.status_off.prompt", Enter: k.showPlan,
 			Buttons: []bot.Btn{{Label: "forwarding.btn.set", Event: evSet}}, On: bot.On{evSet: "ask_number"}},
 		bot.State{Name: "ask_number", Prompt: "forwarding.ask_number.prompt", Enter: k.showPlan,
-			Input: bot.Text{Check: phoneNumber, Var: varTo, MaxAttempts: 5}, On: bot.On{bot.EventNext: "check_number"}},
+			Input: bot.Text{Check: phoneNumber, Var: varTo}, On: bot.On{bot.EventNext: "check_number"}},
 		bot.State{Name: "check_number", Enter: k.checkForwardTo, On: bot.On{bot.EventNext: "confirm_set", bot.EventFail: "ask_number"}},
 		bot.State{Name: "confirm_set", Prompt: "forwarding.confirm_set.prompt", Enter: k.showPlan, Input: bot.Confirm{},
 			On: bot.On{bot.EventNext: "save_set", bot.EventChange: "ask_number"}},
@@ -181,7 +181,7 @@ func (k *kit) forwarding() bot.Flow {
 		bot.State{Name: "save_stop", Enter: k.stopForwarding, On: bot.On{bot.EventNext: "done_stop"}},
 		bot.State{Name: "done_stop", Prompt: "forwarding.done_stop.prompt", Enter: k.showPlan, Input: bot.End{}},
 	)
-	return bot.Flow{Name: Forwarding, Start: "choose_plan", Title: "forwarding.title", Command: "forwarding",
+	return bot.Flow{Name: Forwarding, Start: "choose_plan", Title: "forwarding.title", Command: "forwarding", Phrases: []string{"forward calls", "call forwarding", "forwarding", "divert calls", "הפניית שיחות", "להעביר שיחות", "העברת שיחות", "להפנות שיחות"},
 		Events: []string{evOne, evEmpty, evExpired, evOn, evOff, evSet, evStop}, States: states}
 }
 

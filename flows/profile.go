@@ -52,7 +52,7 @@ var accountActions = []string{Profile, Emails, Addresses, Card}
 
 // account (My account): who is logged in, and the account journeys.
 func (k *kit) account() bot.Flow {
-	return bot.Flow{Name: Account, Start: "show", Title: "account.title", Command: "account", Menu: bot.MenuMember,
+	return bot.Flow{Name: Account, Start: "show", Title: "account.title", Command: "account", Phrases: []string{"my account", "account", "החשבון שלי", "חשבון"}, Menu: bot.MenuMember,
 		States: []bot.State{
 			{Name: "show", Prompt: "account.show.prompt", Auth: true, Enter: k.accountActions,
 				Input: bot.List{Var: varAction}, On: bot.On{bot.EventNext: "go"}},
@@ -89,7 +89,7 @@ func jumpTo(actions []string, carry string) func(context.Context, *bot.Turn) (st
 
 // profile: see the profile; change the name, the email or the password.
 func (k *kit) profile() bot.Flow {
-	return bot.Flow{Name: Profile, Start: "show", Title: "profile.title", Command: "profile",
+	return bot.Flow{Name: Profile, Start: "show", Title: "profile.title", Command: "profile", Phrases: []string{"profile", "my details", "change my name", "change email", "change password", "password", "הפרטים שלי", "שינוי סיסמה", "שינוי שם", "שינוי אימייל"},
 		Events: []string{evName, evEmail, evPassword, evLocked, evWrongCurrent, evHaveNew},
 		States: []bot.State{
 			{Name: "show", Prompt: "profile.show.prompt", Auth: true, Enter: k.showProfile,
@@ -118,7 +118,7 @@ func (k *kit) profile() bot.Flow {
 			// new one twice again.
 			{Name: "after_current", Enter: afterCurrent, On: bot.On{bot.EventNext: "ask_new", evHaveNew: "save_password"}},
 			{Name: "ask_new", Prompt: "profile.ask_new.prompt",
-				Input: bot.Secret{Check: newPassword, Keep: heldNew, MaxAttempts: 5}, On: bot.On{bot.EventNext: "ask_repeat"}},
+				Input: bot.Secret{Check: newPassword, Keep: heldNew}, On: bot.On{bot.EventNext: "ask_repeat"}},
 			{Name: "ask_repeat", Prompt: "profile.ask_repeat.prompt",
 				Input: bot.Secret{Check: password}, On: bot.On{bot.EventNext: "save_password"}},
 			{Name: "save_password", Enter: k.savePassword,

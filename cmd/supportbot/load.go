@@ -526,7 +526,7 @@ func (u *loadUser) conversation(ctx context.Context, p *webhookPoster, deadline 
 		send func(prev botMessage) tgUpdate
 		want func(botMessage) bool
 	}{
-		{"/start", func(botMessage) tgUpdate { return u.text("/start") }, has("menu|track")},
+		{"/menu", func(botMessage) tgUpdate { return u.text("/menu") }, has("menu|track")},
 		{"press Track", func(prev botMessage) tgUpdate { return u.press(prev.id, "menu|track") }, has("track.start|e:guest")},
 		{"press guest", func(prev botMessage) tgUpdate { return u.press(prev.id, "track.start|e:guest") }, has("cmd|cancel")},
 		{"order number", func(botMessage) tgUpdate { return u.text(u.order) }, func(m botMessage) bool {

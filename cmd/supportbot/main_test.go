@@ -25,6 +25,7 @@ import (
 
 	"supportbot/bot/telegram"
 	"supportbot/bot/telegram/telegramtest"
+	"supportbot/flows"
 	"supportbot/locales"
 )
 
@@ -446,14 +447,18 @@ func TestPollingPerChatOrder(t *testing.T) {
 			}
 		}
 	}
-	notFound := msg(t, "en", "order.not_found", nil)
-	askOrder := msg(t, "en", "order.ask_id.prompt", nil)
-	// Per chat and pair of updates: the email prompt naming the order, the
-	// not-found notice and the order number prompt.
+	// Per chat and pair of updates: the email prompt naming the order, then
+	// "not found" with both answers kept — until the chat's guesses run out
+	// (flows.MaxGuestMisses) and guest lookups pause.
+	paused := msg(t, "en", "order.too_many.prompt", map[string]any{"Minutes": msg(t, "en", "common.minutes", map[string]any{"Count": 15})})
 	want := make([][]string, chats)
 	for c := range chats {
 		for i := 0; i < perChat; i += 2 {
-			want[c] = append(want[c], msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), notFound, askOrder)
+			answer := paused
+			if i/2 < flows.MaxGuestMisses-1 {
+				answer = msg(t, "en", "order.fix_lookup.prompt", map[string]any{"order": order(c, i), "email": "nobody@example.com", "Changed": false})
+			}
+			want[c] = append(want[c], msg(t, "en", "order.ask_email.prompt", map[string]any{"order": order(c, i)}), answer)
 		}
 	}
 	openApp(t, srv, config(srv, t.TempDir()), nil)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -9,7 +11,20 @@ import (
 	"supportbot/portal/demo"
 )
 
-// runDemoPortal serves the demo portal alone until ctx is done.
+// demoTokenKey derives the embedded demo portal's token key from the bot's
+// data key (token.key or --key), so a demo restarted on the same data
+// directory accepts the portal tokens kept in its sessions: a login
+// survives a restart. HMAC is one-way, so the demo key tells nothing of the
+// data key; neither is ever logged.
+func demoTokenKey(dataKey []byte) []byte {
+	m := hmac.New(sha256.New, dataKey)
+	m.Write([]byte("demo-portal-tokens"))
+	return m.Sum(nil)
+}
+
+// runDemoPortal serves the demo portal alone until ctx is done. It has no
+// data directory, so its tokens use a random key: logins last until it
+// stops.
 func runDemoPortal(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo-portal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -22,7 +37,7 @@ func runDemoPortal(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "demo portal serving %s (Ctrl-C stops)\n", url)
+	fmt.Fprintf(stderr, "demo portal serving %s (logins last until it stops; Ctrl-C stops)\n", url)
 	<-ctx.Done()
 	return shutdown(context.Background())
 }

@@ -74,7 +74,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.PortalURL = c.PortalURL
 	if m.PortalURL == "" {
-		srv := demo.New(demo.Options{ExtraCustomers: c.DemoCustomers, Now: m.Now})
+		srv := demo.New(demo.Options{ExtraCustomers: c.DemoCustomers, Now: m.Now, TokenKey: demoTokenKey(key)})
 		m.PortalURL, m.stopPortal, err = demo.Listen(ctx, "127.0.0.1:0", srv)
 		if err != nil {
 			return fmt.Errorf("start demo portal: %w", err)

@@ -54,13 +54,12 @@ func (s *Server) login(c *call) reply {
 	if cu == nil || cu.password != in.Password {
 		return fail(http.StatusUnauthorized, portal.CodeUnauthorized, "wrong email or password")
 	}
-	tok := newToken()
-	s.tokens[tok] = cu.ID
+	tok := s.newToken(cu.ID)
 	return ok(portal.Auth{Token: tok, Customer: cu.Customer})
 }
 
 func (s *Server) logout(c *call) reply {
-	delete(s.tokens, c.token)
+	s.revoke(c.token)
 	return noContent()
 }
 

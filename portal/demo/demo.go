@@ -8,6 +8,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -32,6 +33,12 @@ type Options struct {
 	// expiry, date checks); time.Now when nil. Seeded content never
 	// depends on it.
 	Now func() time.Time
+	// TokenKey, when set, signs the bearer tokens the Server issues, so a
+	// Server built later with the same key (e.g. after a restart) accepts
+	// them too; logouts are remembered in memory only. Empty: a random key,
+	// so tokens last as long as this Server. Keep it secret: anyone with
+	// it can mint a token for any customer.
+	TokenKey []byte
 }
 
 // MaxExtraCustomers bounds Options.ExtraCustomers (their order numbers have
@@ -59,7 +66,8 @@ type Server struct {
 	orderOwner  map[string]string // order ID → customer ID
 	plans       map[string]*plan
 	tickets     map[string]*ticket
-	tokens      map[string]string // token → customer ID
+	tokenKey    []byte
+	revoked     map[string]struct{} // logged-out tokens
 	departments []portal.Department
 	resets      []string
 	idem        map[idemKey]answer
@@ -110,11 +118,16 @@ func New(opt Options) *Server {
 		orderOwner: map[string]string{},
 		plans:      map[string]*plan{},
 		tickets:    map[string]*ticket{},
-		tokens:     map[string]string{},
+		tokenKey:   bytes.Clone(opt.TokenKey),
+		revoked:    map[string]struct{}{},
 		idem:       map[idemKey]answer{},
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if len(s.tokenKey) == 0 {
+		s.tokenKey = make([]byte, 32)
+		rand.Read(s.tokenKey) // never fails
 	}
 	s.seed()
 	s.mux = s.newMux()
@@ -203,8 +216,8 @@ func (s *Server) serve(r *http.Request, body []byte, auth bool, h func(*call) re
 	}
 	var rep reply
 	if auth {
-		c.cust = s.customers[s.tokens[c.token]]
-		if c.token == "" || c.cust == nil {
+		c.cust = s.tokenCustomer(c.token)
+		if c.cust == nil {
 			rep = fail(http.StatusUnauthorized, portal.CodeUnauthorized, "missing, expired or revoked token")
 		}
 	}
@@ -270,8 +283,6 @@ func (c *call) decode(v any) *reply {
 	}
 	return nil
 }
-
-func newToken() string { return "sbt_" + rand.Text() }
 
 // Listen serves h on addr ("127.0.0.1:0" when empty) until shutdown is
 // called or ctx is done. It returns the base URL to give portal.NewClient.

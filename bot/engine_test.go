@@ -286,7 +286,7 @@ func TestStaleButtonsCardsAndUnsupported(t *testing.T) {
 		{"unknown language", bot.Inbound{Data: "lang|xx"}, "That menu has expired", 0},
 		{"card number", bot.Inbound{Text: "4111 1111 1111 1111", MessageID: 9}, "looked like a payment card", 9},
 		{"photo", bot.Inbound{Unsupported: true}, "only read text", 0},
-		{"huge text", bot.Inbound{Text: strings.Repeat("א", 5000)}, "didn't understand", 0},
+		{"huge text", bot.Inbound{Text: strings.Repeat("א", 5000)}, "too long", 0},
 		{"unknown command", bot.Inbound{Text: "/nope"}, "don't know that command", 0},
 	}
 	for i, tt := range tests {

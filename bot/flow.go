@@ -29,6 +29,10 @@ const (
 // builtinEvents need no declaration in Flow.Events.
 var builtinEvents = []string{EventNext, EventFail, EventChange}
 
+// MaxText is the longest message the engine reads (Telegram's own limit);
+// a longer one is answered with a size-limit message.
+const MaxText = 4096
+
 // MaxCallbackData is Telegram's limit on a button's callback data.
 const MaxCallbackData = 64
 

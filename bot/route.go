@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file routes one inbound update: global commands and buttons first,
@@ -77,6 +78,13 @@ func (r *run) handle(ctx context.Context) error {
 			return r.enter(ctx) // and on with the step they were at
 		}
 		return nil
+	case utf8.RuneCountInString(text) > MaxText:
+		// Nothing the bot asks for is this long: say so, and ask again.
+		r.say("common.input.too_long", nil)
+		if _, ok := r.active(); ok {
+			return r.enter(ctx)
+		}
+		return r.menu()
 	case cmd != "":
 		return r.command(ctx, text)
 	}

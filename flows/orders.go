@@ -351,5 +351,5 @@ func money(t *bot.Turn, minor int, currency string) string {
 	case "USD":
 		sym = "$"
 	}
-	return t.T("common.money", map[string]any{"Symbol": sym, "Amount": fmt.Sprintf("%d.%02d", minor/100, minor%100)})
+	return t.T("common.money", map[string]any{"Symbol": sym, "Amount": thousands(minor/100) + fmt.Sprintf(".%02d", minor%100)})
 }

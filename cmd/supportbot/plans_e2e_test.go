@@ -280,7 +280,7 @@ func TestTelegramPlanVoicemail(t *testing.T) {
 
 	c.press(settings, on)
 	settings = c.awaitEdit(settings.ID, "voicemail switched off", func(m telegramtest.Message) bool { return marks(m)[0] == "⬜" })
-	if n := len(w.edits(chat, settings.ID)); n != 1 {
+	if n := len(w.awaitEdits(chat, settings.ID, 1)); n != 1 {
 		t.Errorf("after the first toggle: %d editMessageText calls on #%d, want 1", n, settings.ID)
 	}
 	c.press(settings, en)
@@ -292,7 +292,7 @@ func TestTelegramPlanVoicemail(t *testing.T) {
 	c.press(settings, done)
 	confirm := c.await(settings.ID, "the confirm screen", hasButton("voicemail.confirm|k:"))
 	// The two toggles edited the settings message and sent nothing new.
-	if got := w.edits(chat, settings.ID); len(got) != 2 {
+	if got := w.awaitEdits(chat, settings.ID, 2); len(got) != 2 {
 		t.Errorf("%d editMessageText calls on the settings message #%d, want 2 (one per toggle): %+v", len(got), settings.ID, got)
 	}
 	if got := w.botMessagesBetween(chat, settings.ID, confirm.ID); len(got) != 0 {
@@ -343,7 +343,7 @@ func TestTelegramPlanDates(t *testing.T) {
 	cal := c.await(review.ID, "the December calendar", hasButton("dates.pick_end|d:2026-12-19"))
 	c.press(cal, "dates.pick_end|m:2027-01")
 	cal = c.awaitEdit(cal.ID, "the January calendar", hasButton("dates.pick_end|d:2027-01-15"))
-	if n := len(w.edits(chat, cal.ID)); n != 1 {
+	if n := len(w.awaitEdits(chat, cal.ID, 1)); n != 1 {
 		t.Errorf("%d editMessageText calls on the calendar #%d after the month arrow, want 1", n, cal.ID)
 	}
 

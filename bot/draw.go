@@ -47,7 +47,7 @@ func (r *run) render() []Reply {
 	for _, o := range r.outs {
 		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret}
 		if rp.Text == "" && o.id != "" {
-			rp.Text = r.e.render(r.lang, o.id, o.data, nil)
+			rp.Text = r.e.render(r.lang, o.id, r.asRendered(o.data), nil)
 		}
 		for _, row := range o.buttons {
 			var bs []Button
@@ -55,6 +55,9 @@ func (r *run) render() []Reply {
 				label := b.text
 				if label == "" {
 					label = r.e.fragment(r.lang, b.label, nil, nil)
+				}
+				if r.lang == "he" {
+					label = rtlLine(label)
 				}
 				bs = append(bs, Button{Label: label, Data: b.data})
 			}

@@ -15,7 +15,12 @@ const (
 	fsi = "\u2068" // first-strong isolate
 	pdi = "\u2069" // pop directional isolate
 	rlm = "\u200f" // right-to-left mark
+	lrm = "\u200e" // left-to-right mark
 )
+
+// renderedText is a value already localised (by Turn.T): placed in a
+// message as it is, not isolated again.
+type renderedText string
 
 // render localises one message. A missing message or template field is an
 // internal error: it is logged and the message ID is shown instead, and the
@@ -23,9 +28,47 @@ const (
 func (e *Engine) render(lang, id string, data map[string]any, count any) string {
 	s := e.fragment(lang, id, data, count)
 	if lang == "he" {
-		s = rtlStart(s)
+		s = rtlLines(rtlStart(s))
 	}
 	return s
+}
+
+// rtlLines starts every line of a Hebrew message that would be laid out
+// left to right on Telegram Desktop — which takes each line's direction
+// from its first strong character and ignores isolates — with an RLM: a
+// line "⁨SB-104233⁩ · 5 בנובמבר", or an item line with no Hebrew word at
+// all, would otherwise run left to right there.
+func rtlLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if !desktopRTL(l) && strings.ContainsFunc(l, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			lines[i] = rlm + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func rtlLine(s string) string {
+	if desktopRTL(s) || !strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) }) {
+		return s
+	}
+	return rlm + s
+}
+
+// desktopRTL reports whether s's first strong character, with isolates
+// ignored as Telegram Desktop ignores them, is right to left.
+func desktopRTL(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= '\u2066' && r <= '\u2069':
+			continue
+		case r == '\u200f' || unicode.Is(unicode.Hebrew, r) || unicode.Is(unicode.Arabic, r):
+			return true
+		case r == '\u200e' || unicode.IsLetter(r):
+			return false
+		}
+	}
+	return true
 }
 
 // fragment localises a message that will be placed inside another one
@@ -42,6 +85,12 @@ func (e *Engine) fragment(lang, id string, data map[string]any, count any) strin
 		for k, v := range data {
 			if s, ok := v.(string); ok && rtl {
 				v = isolate(s)
+				// Telegram Desktop ignores the isolate: an LRM keeps a
+				// number, a +phone or a /command in order there
+				// ("+972 52-…" would show as "52-… 972+").
+				if v != s && !strings.Contains(s, "\n") && strings.IndexAny(s[:1], "+/0123456789") == 0 {
+					v = lrm + v.(string)
+				}
 			}
 			td[k] = v
 		}

@@ -23,6 +23,44 @@ type run struct {
 	// memo holds what Enter functions fetched during this update, so two
 	// steps of one update never fetch the same data twice.
 	memo map[string]any
+	// rendered holds the fragments Turn.T and Turn.N produced: already
+	// localised, with their own direction marks, they are not isolated
+	// again when placed in a message.
+	rendered map[string]bool
+}
+
+// keep remembers a rendered fragment and returns it.
+func (r *run) keep(s string) string {
+	if r.rendered == nil {
+		r.rendered = map[string]bool{}
+	}
+	r.rendered[s] = true
+	return s
+}
+
+// asRendered marks the string values of data made of rendered fragments
+// (one, or lines of them joined) so rendering does not isolate them again.
+func (r *run) asRendered(data map[string]any) map[string]any {
+	if len(r.rendered) == 0 || len(data) == 0 {
+		return data
+	}
+	out := make(map[string]any, len(data))
+	for k, v := range data {
+		if s, ok := v.(string); ok && s != "" && r.allRendered(s) {
+			v = renderedText(s)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func (r *run) allRendered(s string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		if !r.rendered[line] {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *run) handle(ctx context.Context) error {

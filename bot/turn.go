@@ -68,7 +68,7 @@ func (t *Turn) Say(msgID string, data map[string]any) {
 // T renders a message in the customer's language, for use inside another
 // message's data (a list line, a status name).
 func (t *Turn) T(msgID string, data map[string]any) string {
-	return t.r.e.fragment(t.Lang, msgID, data, nil)
+	return t.r.keep(t.r.e.fragment(t.Lang, msgID, data, nil))
 }
 
 // N renders a plural message for count n.
@@ -77,7 +77,7 @@ func (t *Turn) N(msgID string, n int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	return t.r.e.fragment(t.Lang, msgID, d, n)
+	return t.r.keep(t.r.e.fragment(t.Lang, msgID, d, n))
 }
 
 // Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027",

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -39,7 +40,23 @@ type Options struct {
 	// ShowData prints each button's callback token after its label, for
 	// transcripts.
 	ShowData bool
+	// Notes are the console's own remarks, by language (a reply's
+	// Envelope.Lang, else Lang). A language or a note missing here prints
+	// the English default.
+	Notes map[string]Notes
 }
+
+// Notes are the remarks the console prints in place of what a chat app
+// shows by itself, in one language.
+type Notes struct {
+	// Deleted stands for a message the bot deleted (a password).
+	Deleted string
+	// Edited comes before a reply that replaces the message above.
+	Edited string
+}
+
+// defaultNotes are printed where Options.Notes has none.
+var defaultNotes = Notes{Deleted: "(message deleted)", Edited: "(updates the message above)"}
 
 // Channel runs one conversation between a terminal and the engine.
 type Channel struct {
@@ -75,20 +92,24 @@ func (c *Channel) Run(ctx context.Context) error {
 	interactive := false
 	if f, ok := c.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		interactive = true
+		// Leave the terminal as found, even if ctx ends a hidden read.
+		if st, err := term.GetState(int(f.Fd())); err == nil {
+			defer term.Restore(int(f.Fd()), st)
+		}
 	}
 	// One read per request, so a password prompt is printed before its
-	// answer is read (without echo); the reader stays interruptible.
+	// answer is read (without echo); the reader stays interruptible. The
+	// reader prints the "> " prompt once the terminal is ready for it.
 	type result struct {
 		line string
 		err  error
 	}
 	want := make(chan bool)
-	got := make(chan result)
+	got := make(chan result, 1) // never blocks the reader after Run returns
 	go func() {
-		sc := bufio.NewScanner(c.in)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		r := bufio.NewReader(c.in)
 		for secret := range want {
-			line, err := c.readLine(sc, secret)
+			line, err := c.readLine(r, secret, interactive)
 			got <- result{line, err}
 			if err != nil {
 				return
@@ -97,9 +118,6 @@ func (c *Channel) Run(ctx context.Context) error {
 	}()
 	defer close(want)
 	for {
-		if interactive {
-			fmt.Fprint(c.out, "> ")
-		}
 		want <- c.last.secret
 		select {
 		case <-ctx.Done():
@@ -118,31 +136,108 @@ func (c *Channel) Run(ctx context.Context) error {
 	}
 }
 
-// readLine reads the next line; after a password prompt on a terminal it
-// reads without echo.
-func (c *Channel) readLine(sc *bufio.Scanner, secret bool) (string, error) {
-	if f, ok := c.in.(*os.File); ok && secret && term.IsTerminal(int(f.Fd())) {
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(c.out)
-		return string(b), err
-	}
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return "", err
+// readLine prints the prompt "> " if asked to and reads the next line, of
+// any length, without its line ending; it returns io.EOF when in ends
+// (Ctrl-D on a terminal). After a password prompt on a terminal it reads
+// without echo, unless a line typed ahead is already buffered.
+func (c *Channel) readLine(r *bufio.Reader, secret, prompt bool) (string, error) {
+	ready := func() {
+		if prompt {
+			fmt.Fprint(c.out, "> ")
 		}
-		return "", io.EOF
 	}
-	return sc.Text(), nil
+	if f, ok := c.in.(*os.File); ok && secret && r.Buffered() == 0 && term.IsTerminal(int(f.Fd())) {
+		line, err := readHidden(f, ready)
+		fmt.Fprintln(c.out)
+		return line, err
+	}
+	ready()
+	line, err := r.ReadString('\n')
+	if errors.Is(err, io.EOF) && line != "" {
+		err = nil // the last line has no line ending; EOF comes next time
+	}
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimSuffix(line, "\n")
+	return strings.TrimSuffix(line, "\r"), nil
 }
 
-// Send turns one typed line into an update (a number picks a button of the
-// last message), hands it to the engine and prints the replies.
-func (c *Channel) Send(ctx context.Context, line string) error {
-	c.seq++
-	in := bot.Inbound{Key: c.opt.Key, Text: line, MessageID: c.seq, LangHint: c.opt.Lang, Name: c.opt.Name}
-	if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && n >= 1 && n <= len(c.last.buttons) {
-		in.Text, in.Data, in.MessageID = "", c.last.buttons[n-1].Data, c.last.id
+// readHidden reads one line from the terminal f without echo, calling
+// ready once the terminal no longer echoes. Ctrl-D on an empty line and
+// Ctrl-C end the input (io.EOF), as they end the chat elsewhere;
+// term.ReadPassword cannot serve here, as on Unix it reads on past Ctrl-D.
+// It reads a byte at a time, so nothing typed after the line is lost.
+func readHidden(f *os.File, ready func()) (string, error) {
+	fd := int(f.Fd())
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return "", err
 	}
+	defer term.Restore(fd, old)
+	ready()
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := f.Read(b)
+		if n == 0 {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				return string(line), nil
+			}
+			if err == nil {
+				err = io.EOF
+			}
+			return "", err
+		}
+		switch b[0] {
+		case '\r', '\n':
+			return string(line), nil
+		case ctrlC:
+			return "", io.EOF
+		case ctrlD:
+			if len(line) == 0 {
+				return "", io.EOF
+			}
+		case ctrlU:
+			line = line[:0]
+		case del, '\b':
+			_, size := utf8.DecodeLastRune(line)
+			line = line[:len(line)-size]
+		default:
+			line = append(line, b[0])
+		}
+	}
+}
+
+// Keys readHidden handles, as a terminal in raw mode sends them.
+const (
+	ctrlC = 0x03
+	ctrlD = 0x04
+	ctrlU = 0x15 // erase the line
+	del   = 0x7f // backspace
+)
+
+// Send turns one typed line into an update, hands it to the engine and
+// prints the replies. A number picks a button of the last message, except
+// after a password prompt: there every line is the password.
+func (c *Channel) Send(ctx context.Context, line string) error {
+	if !c.last.secret {
+		if n, err := strconv.Atoi(strings.TrimSpace(line)); err == nil && n >= 1 && n <= len(c.last.buttons) {
+			return c.press(ctx, c.last.buttons[n-1].Data)
+		}
+	}
+	c.seq++
+	return c.handle(ctx, bot.Inbound{Key: c.opt.Key, Text: line, MessageID: c.seq, LangHint: c.opt.Lang, Name: c.opt.Name})
+}
+
+// press presses the button with callback data data on the last message.
+func (c *Channel) press(ctx context.Context, data string) error {
+	c.seq++
+	return c.handle(ctx, bot.Inbound{Key: c.opt.Key, Data: data, MessageID: c.last.id, LangHint: c.opt.Lang, Name: c.opt.Name})
+}
+
+// handle hands in to the engine and prints the replies.
+func (c *Channel) handle(ctx context.Context, in bot.Inbound) error {
 	envs, err := c.eng.Handle(ctx, in)
 	if err != nil {
 		return err
@@ -155,9 +250,9 @@ func (c *Channel) Send(ctx context.Context, line string) error {
 // button. Transcripts use it where button numbers differ between
 // languages (a calendar runs right to left in Hebrew).
 func (c *Channel) Press(ctx context.Context, data string) error {
-	for i, b := range c.last.buttons {
+	for _, b := range c.last.buttons {
 		if b.Data == data {
-			return c.Send(ctx, strconv.Itoa(i+1))
+			return c.press(ctx, data)
 		}
 	}
 	return fmt.Errorf("console: no button %q on the last message", data)
@@ -184,21 +279,37 @@ func (c *Channel) deliver(ctx context.Context, envs []bot.Envelope) error {
 	}
 	ids := make([]uint64, 0, len(envs))
 	for _, e := range envs {
-		c.print(e.Reply)
+		c.print(e)
 		ids = append(ids, e.ID)
 	}
 	return c.eng.Delivered(ctx, ids...)
 }
 
-func (c *Channel) print(r bot.Reply) {
+// notes returns the remarks in lang, each defaulting to English.
+func (c *Channel) notes(lang string) Notes {
+	if lang == "" {
+		lang = c.opt.Lang
+	}
+	n := c.opt.Notes[lang]
+	if n.Deleted == "" {
+		n.Deleted = defaultNotes.Deleted
+	}
+	if n.Edited == "" {
+		n.Edited = defaultNotes.Edited
+	}
+	return n
+}
+
+func (c *Channel) print(e bot.Envelope) {
+	r := e.Reply
 	if r.DeleteID != 0 {
-		fmt.Fprintln(c.out, "  (message deleted)")
+		fmt.Fprintln(c.out, "  "+c.notes(e.Lang).Deleted)
 		return
 	}
 	c.seq++
 	c.last.id, c.last.buttons, c.last.secret = c.seq, nil, r.Secret
 	if r.EditID != 0 {
-		fmt.Fprintln(c.out, "  (updates the message above)")
+		fmt.Fprintln(c.out, "  "+c.notes(e.Lang).Edited)
 	}
 	for _, l := range strings.Split(r.Text, "\n") {
 		fmt.Fprintln(c.out, "  "+l)

@@ -117,11 +117,6 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := loadConfig{Users: 50, Duration: 10 * time.Second, DemoCustomers: -1, StepTimeout: 10 * time.Second}
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), loadUsage)
-		fs.PrintDefaults()
-	}
 	fs.IntVar(&cfg.Users, "users", cfg.Users, "simulated customers, each running conversations back to back")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to run")
 	fs.IntVar(&cfg.DemoCustomers, "demo-customers", cfg.DemoCustomers, "generated demo customers (-1 = one per user); users beyond them track the seeded guest orders")
@@ -129,8 +124,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&cfg.Workers, "workers", 0, "Telegram channel workers (0 = the channel's default)")
 	fs.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long a customer waits for a reply before counting an error")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseArgs(fs, loadUsage, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "load: unexpected arguments %q\n", fs.Args())

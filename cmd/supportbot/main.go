@@ -7,11 +7,13 @@
 //	supportbot [flags]                          run the bot
 //	supportbot demo-portal --listen host:port   serve the demo portal alone
 //	supportbot load --users N --duration D      measure the bot under load
+//	supportbot help                             list the commands and flags
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,24 +25,55 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "supportbot:", err)
-		}
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "supportbot:", err)
 		os.Exit(1)
 	}
 }
 
+// errUsage reports a command line that cannot run, once the reason has
+// been printed; the process exits 2.
 var errUsage = errors.New("usage")
 
-// run dispatches the subcommands.
+// commands are the subcommands run dispatches.
+var commands = []string{"demo-portal", "load", "help"}
+
+// mainUsage heads the usage of a plain run; the flags follow.
+const mainUsage = `Usage:
+  supportbot [flags]              run the bot: a chat in this terminal, or on Telegram with --telegram-token
+  supportbot demo-portal [flags]  serve the embedded demo portal alone
+  supportbot load [flags]         measure the whole bot under load
+  supportbot help                 print this help
+
+"supportbot <command> -h" lists a command's flags.
+
+Flags of a run (an environment variable named in parentheses is the fallback):
+`
+
+// run dispatches the subcommands. Asking for help (-h, --help, help) is
+// no error.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "demo-portal":
-			return runDemoPortal(ctx, args[1:], stderr)
+			return runDemoPortal(ctx, args[1:], stdout, stderr)
 		case "load":
 			return runLoad(ctx, args[1:], stdout, stderr)
+		case "help":
+			args = []string{"-h"}
 		}
 	}
 	m := NewMain()
@@ -56,6 +89,45 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		runErr = err
 	}
 	return runErr
+}
+
+// parseArgs parses args with fs, whose usage starts with head. -h or
+// --help prints the usage to stdout and returns flag.ErrHelp; a bad flag
+// prints the reason and the usage to stderr and returns errUsage.
+// Arguments left after the flags are the caller's to check.
+func parseArgs(fs *flag.FlagSet, head string, args []string, stdout, stderr io.Writer) error {
+	fs.SetOutput(orStderr(stderr))
+	fs.Usage = func() {} // printed below, where it belongs
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(fs, head, stdout)
+		return flag.ErrHelp
+	case err != nil:
+		printUsage(fs, head, orStderr(stderr))
+		return errUsage
+	}
+	return nil
+}
+
+// printUsage prints head and fs's flags to w (os.Stdout if nil).
+func printUsage(fs *flag.FlagSet, head string, w io.Writer) {
+	if w == nil {
+		w = os.Stdout
+	}
+	out := fs.Output()
+	defer fs.SetOutput(out)
+	fs.SetOutput(w)
+	fmt.Fprint(w, head)
+	fs.PrintDefaults()
+}
+
+// orStderr returns w, or os.Stderr if w is nil.
+func orStderr(w io.Writer) io.Writer {
+	if w == nil {
+		return os.Stderr
+	}
+	return w
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

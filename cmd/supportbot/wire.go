@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/term"
 
 	"supportbot/bot"
 	"supportbot/bot/console"
@@ -43,6 +45,8 @@ type Main struct {
 	PortalURL  string
 	stopPortal func(context.Context) error
 	banner     string
+	notes      map[string]console.Notes
+	logFile    *os.File // the terminal chat's log, if logs go there
 }
 
 // NewMain returns a Main with the default configuration.
@@ -59,7 +63,11 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	if m.Logger == nil {
-		m.Logger = newLogger(m.Stderr, level)
+		w, err := m.logWriter()
+		if err != nil {
+			return err
+		}
+		m.Logger = newLogger(w, level)
 	}
 	key, err := m.key()
 	if err != nil {
@@ -91,6 +99,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.banner, err = banner(bundle, c.Lang, c.PortalURL); err != nil {
 		return err
 	}
+	if m.notes, err = consoleNotes(bundle); err != nil {
+		return err
+	}
 	m.Engine, err = bot.New(bot.Config{
 		Store:       m.DB,
 		Bundle:      bundle,
@@ -113,7 +124,7 @@ func (m *Main) key() ([]byte, error) {
 	if m.Config.Key != "" {
 		k, err := store.ParseKey(m.Config.Key)
 		if err != nil {
-			return nil, fmt.Errorf("--key: %w", err)
+			return nil, fmt.Errorf("%s: %w", m.Config.name("key"), err)
 		}
 		return k, nil
 	}
@@ -136,7 +147,60 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.runTelegram(ctx)
 	}
 	fmt.Fprintln(m.Stdout, m.banner)
-	return console.New(m.Engine, m.Stdin, m.Stdout, console.Options{Lang: m.Config.Lang}).Run(ctx)
+	return console.New(m.Engine, m.Stdin, m.Stdout, console.Options{Lang: m.Config.Lang, Notes: m.notes}).Run(ctx)
+}
+
+// logWriter returns where logs go: Stderr, unless the terminal chat runs
+// in the terminal Stderr writes to; then <data-dir>/supportbot.log, so no
+// log line lands in the conversation.
+func (m *Main) logWriter() (io.Writer, error) {
+	if m.Config.TelegramToken != "" || !sameTerminal(m.Stderr, m.Stdin, m.Stdout) {
+		return m.Stderr, nil
+	}
+	f, err := os.OpenFile(m.Config.logPath(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	m.logFile = f
+	return f, nil
+}
+
+// sameTerminal reports whether w is a terminal that one of chat is too.
+func sameTerminal(w io.Writer, chat ...any) bool {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	for _, c := range chat {
+		if g, ok := c.(*os.File); ok {
+			if gi, err := g.Stat(); err == nil && os.SameFile(fi, gi) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// consoleNotes renders the terminal chat's own remarks in every language
+// of b.
+func consoleNotes(b *i18n.Bundle) (map[string]console.Notes, error) {
+	notes := map[string]console.Notes{}
+	for _, tag := range b.LanguageTags() {
+		l := i18n.NewLocalizer(b, tag.String())
+		var n console.Notes
+		for id, s := range map[string]*string{"console.deleted": &n.Deleted, "console.edited": &n.Edited} {
+			var err error
+			if *s, err = l.Localize(&i18n.LocalizeConfig{MessageID: id}); err != nil {
+				return nil, fmt.Errorf("console note %s in %s: %w", id, tag, err)
+			}
+		}
+		notes[tag.String()] = n
+	}
+	return notes, nil
 }
 
 // banner is the terminal chat's opening line, in the default language.
@@ -183,6 +247,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.logFile != nil {
+		errs = append(errs, m.logFile.Close())
 	}
 	return errors.Join(errs...)
 }

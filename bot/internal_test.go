@@ -95,3 +95,25 @@ func TestKeyLocksReclaimed(t *testing.T) {
 		}
 	}
 }
+
+func TestPhraseMatching(t *testing.T) {
+	tests := []struct {
+		typed, phrase string
+		want          bool
+	}{
+		{"where is my order?", "where is my order", true},
+		{"איפה ההזמנה שלי", "איפה הזמנה", true}, // "ההזמנה": the glued article
+		{"ולהעביר שיחות", "להעביר שיחות", true}, // a glued "and"
+		{"call forwarding please", "forwarding", true},
+		{"I want forwarding", "forward", true}, // an English ending
+		{"it happened", "apn", false},          // a word, not a substring
+		{"my orders", "order history", false},  // the whole phrase, in order
+		{"history of order", "order history", false},
+		{"מעקבים", "מעקב", false}, // a Hebrew suffix is another word
+	}
+	for _, tt := range tests {
+		if got := matches(words(tt.typed), words(tt.phrase)); got != tt.want {
+			t.Errorf("matches(%q, %q) = %v, want %v", tt.typed, tt.phrase, got, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package flows_test
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -28,16 +29,14 @@ func firstStrongRTL(s string) bool {
 	return true // no strong character: it takes the paragraph's direction
 }
 
-// TestHebrewLinesRightToLeft: every Hebrew line the bot sends, and every
-// Hebrew button label, lays out right to left even on Telegram Desktop,
-// which takes each line's direction from its first strong character and
-// ignores isolates. Lines are read from the Hebrew golden transcripts.
-func TestHebrewLinesRightToLeft(t *testing.T) {
+// hebrewLines calls fn with every line of text the bot sent in the Hebrew
+// golden transcripts (not the customer's input), and the file it is in.
+func hebrewLines(t *testing.T, fn func(file, line string)) {
+	t.Helper()
 	files, err := filepath.Glob("testdata/*.txtar")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := 0
 	for _, file := range files {
 		ar, err := txtar.ParseFile(file)
 		if err != nil {
@@ -48,33 +47,43 @@ func TestHebrewLinesRightToLeft(t *testing.T) {
 				continue
 			}
 			for _, line := range strings.Split(string(f.Data), "\n") {
-				if strings.HasPrefix(line, "> ") || !strings.HasPrefix(line, "  ") {
-					continue // the customer's input, or nothing
-				}
-				var texts []string
-				if rest, ok := strings.CutPrefix(line, "    ["); ok && strings.Contains(rest, "] ") {
-					// A row of buttons: "[1] label (data)   [2] …".
-					for _, cell := range strings.Split(line, "   [") {
-						_, label, _ := strings.Cut(cell, "] ")
-						if i := strings.LastIndex(label, " ("); i >= 0 {
-							label = label[:i]
-						}
-						texts = append(texts, label)
-					}
-				} else {
-					texts = []string{strings.TrimPrefix(line, "  ")}
-				}
-				for _, s := range texts {
-					if strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) }) && !firstStrongRTL(s) {
-						bad++
-						if bad <= 40 {
-							t.Errorf("%s: laid out left to right on Desktop: %q", filepath.Base(file), s)
-						}
-					}
+				if strings.HasPrefix(line, "  ") {
+					fn(filepath.Base(file), line)
 				}
 			}
 		}
 	}
+}
+
+// TestHebrewLinesRightToLeft: every Hebrew line the bot sends, and every
+// Hebrew button label, lays out right to left even on Telegram Desktop,
+// which takes each line's direction from its first strong character and
+// ignores isolates. Lines are read from the Hebrew golden transcripts.
+func TestHebrewLinesRightToLeft(t *testing.T) {
+	bad := 0
+	hebrewLines(t, func(file, line string) {
+		var texts []string
+		if rest, ok := strings.CutPrefix(line, "    ["); ok && strings.Contains(rest, "] ") {
+			// A row of buttons: "[1] label (data)   [2] …".
+			for _, cell := range strings.Split(line, "   [") {
+				_, label, _ := strings.Cut(cell, "] ")
+				if i := strings.LastIndex(label, " ("); i >= 0 {
+					label = label[:i]
+				}
+				texts = append(texts, label)
+			}
+		} else {
+			texts = []string{strings.TrimPrefix(line, "  ")}
+		}
+		for _, s := range texts {
+			if strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) }) && !firstStrongRTL(s) {
+				bad++
+				if bad <= 40 {
+					t.Errorf("%s: laid out left to right on Desktop: %q", file, s)
+				}
+			}
+		}
+	})
 	if bad > 40 {
 		t.Errorf("… and %d more", bad-40)
 	}
@@ -90,62 +99,41 @@ var ltrToken = regexp.MustCompile(`\+\d[\d -]*\d|SB-\d+|[\w.+-]+@[\w-]+(\.[\w-]+
 // each phone number, order number, email and command comes out as one
 // left-to-right run, in its own order.
 func TestHebrewLeftToRightRunsIntact(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
 	strip := strings.NewReplacer("\u2066", "", "\u2067", "", "\u2068", "", "\u2069", "")
 	bad := 0
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
+	hebrewLines(t, func(file, line string) {
+		if strings.HasPrefix(line, "    [") {
+			return // a row of buttons
 		}
-		for _, f := range ar.Files {
-			if f.Name != "want.he" {
-				continue
+		text := strings.TrimPrefix(line, "  ")
+		if !strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) }) {
+			return
+		}
+		for model, s := range map[string]string{"isolates": text, "desktop": strip.Replace(text)} {
+			var runs []string
+			var p bidi.Paragraph
+			if _, err := p.SetString(s, bidi.DefaultDirection(bidi.RightToLeft)); err != nil {
+				t.Fatal(err)
 			}
-			for _, line := range strings.Split(string(f.Data), "\n") {
-				if !strings.HasPrefix(line, "  ") || strings.HasPrefix(line, "    [") {
-					continue // input, or a row of buttons (their data is ASCII)
+			o, err := p.Order()
+			if err != nil {
+				t.Fatalf("%s: bidi order of %q: %v", file, s, err)
+			}
+			for i := 0; i < o.NumRuns(); i++ {
+				if r := o.Run(i); r.Direction() == bidi.LeftToRight {
+					runs = append(runs, strip.Replace(strings.ReplaceAll(r.String(), "\u200e", "")))
 				}
-				text := strings.TrimPrefix(line, "  ")
-				if !strings.ContainsFunc(text, func(r rune) bool { return unicode.Is(unicode.Hebrew, r) }) {
-					continue
-				}
-				for model, s := range map[string]string{"isolates": text, "desktop": strip.Replace(text)} {
-					var runs []string
-					var p bidi.Paragraph
-					if _, err := p.SetString(s, bidi.DefaultDirection(bidi.RightToLeft)); err != nil {
-						t.Fatal(err)
-					}
-					o, err := p.Order()
-					if err != nil {
-						t.Fatalf("%s: bidi order of %q: %v", file, s, err)
-					}
-					for i := 0; i < o.NumRuns(); i++ {
-						if r := o.Run(i); r.Direction() == bidi.LeftToRight {
-							runs = append(runs, r.String())
-						}
-					}
-					for _, tok := range ltrToken.FindAllString(strip.Replace(text), -1) {
-						intact := false
-						for _, run := range runs {
-							if strings.Contains(strip.Replace(strings.ReplaceAll(run, "\u200e", "")), tok) {
-								intact = true
-							}
-						}
-						if !intact {
-							bad++
-							if bad <= 30 {
-								t.Errorf("%s (%s): %q is not one left-to-right run in %q", filepath.Base(file), model, tok, text)
-							}
-						}
+			}
+			for _, tok := range ltrToken.FindAllString(strip.Replace(text), -1) {
+				if !slices.ContainsFunc(runs, func(run string) bool { return strings.Contains(run, tok) }) {
+					bad++
+					if bad <= 30 {
+						t.Errorf("%s (%s): %q is not one left-to-right run in %q", file, model, tok, text)
 					}
 				}
 			}
 		}
-	}
+	})
 	if bad > 30 {
 		t.Errorf("… and %d more", bad-30)
 	}

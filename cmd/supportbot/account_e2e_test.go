@@ -483,30 +483,3 @@ func TestTelegramAccountCard(t *testing.T) {
 	c.noneHolds(cardNumber, strings.ReplaceAll(cardNumber, " ", ""))
 	c.finish(sarahPassword)
 }
-
-// TestTelegramAccountCommands: the command menu registered with
-// setMyCommands has the account commands, in English and in Hebrew, each
-// with its description from the locales.
-func TestTelegramAccountCommands(t *testing.T) {
-	w := openPlanWorld(t)
-	names := []string{"account", "profile", "emails", "addresses", "card"}
-	for _, lang := range []string{"en", "he"} {
-		if !w.srv.WaitFor(wait, func() bool { return len(w.srv.Commands(lang)) > 0 }) {
-			t.Fatalf("no setMyCommands for language_code %q; calls: %+v", lang, w.srv.Calls("setMyCommands"))
-		}
-		got := map[string]string{}
-		for _, cm := range w.srv.Commands(lang) {
-			if slices.Contains(names, cm.Command) {
-				got[cm.Command] = cm.Description
-			}
-		}
-		want := map[string]string{}
-		for _, n := range names {
-			want[n] = msg(t, lang, "cmd."+n, nil)
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("account commands for %s (-want +got):\n%s", lang, diff)
-		}
-	}
-	w.noWarnings()
-}

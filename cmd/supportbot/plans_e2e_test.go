@@ -427,11 +427,12 @@ func TestTelegramPlanCalendarGrid(t *testing.T) {
 }
 
 // TestTelegramPlanCommands: the command menu registered with setMyCommands
-// has the plan commands, in English and in Hebrew, each with its
-// description from the locales.
+// has the plan and account commands, in English and in Hebrew, each with
+// its description from the locales.
 func TestTelegramPlanCommands(t *testing.T) {
 	w := openPlanWorld(t)
-	names := []string{"plans", "sim", "dates", "voicemail", "apn", "usage", "forwarding"}
+	names := []string{"plans", "sim", "dates", "voicemail", "apn", "usage", "forwarding", // plans
+		"account", "profile", "emails", "addresses", "card"} // account
 	for _, lang := range []string{"en", "he"} {
 		if !w.srv.WaitFor(wait, func() bool { return len(w.srv.Commands(lang)) > 0 }) {
 			t.Fatalf("no setMyCommands for language_code %q; calls: %+v", lang, w.srv.Calls("setMyCommands"))
@@ -447,7 +448,7 @@ func TestTelegramPlanCommands(t *testing.T) {
 			want[n] = msg(t, lang, "cmd."+n, nil)
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("plan commands for %s (-want +got):\n%s", lang, diff)
+			t.Errorf("plan and account commands for %s (-want +got):\n%s", lang, diff)
 		}
 	}
 	w.noWarnings()

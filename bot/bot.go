@@ -1,9 +1,10 @@
 // Package bot is the channel-neutral conversation engine of supportbot.
 //
 // It holds the domain types (Inbound, Reply, Button, Session, Flow, UserError),
-// the interfaces the engine consumes (Store) and the Engine itself. It imports
-// only the standard library, looplab/fsm and go-i18n; channel adapters live in
-// subpackages (bot/console, bot/telegram) and import bot, never each other.
+// the interfaces the engine consumes (Store, Observer) and the Engine itself.
+// It imports only the standard library, looplab/fsm and go-i18n; channel
+// adapters live in subpackages (bot/console, bot/telegram) and import bot,
+// never each other.
 package bot
 
 import (
@@ -70,6 +71,10 @@ type Envelope struct {
 	// Lang is the language the reply was rendered in.
 	Lang  string `json:",omitempty"`
 	Reply Reply
+	// UpdateID is the update whose handling committed the reply, for the
+	// channel's logs: set by Engine.Handle, never stored, so zero in what
+	// Pending returns.
+	UpdateID int64 `json:"-"`
 }
 
 // Frame is one running flow on a session's flow stack.

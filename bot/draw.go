@@ -47,14 +47,14 @@ func (r *run) render() []Reply {
 	for _, o := range r.outs {
 		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret}
 		if rp.Text == "" && o.id != "" {
-			rp.Text = r.e.render(r.lang, o.id, r.asRendered(o.data), nil)
+			rp.Text = r.e.renderLog(r.log, r.lang, o.id, r.asRendered(o.data), nil)
 		}
 		for _, row := range o.buttons {
 			var bs []Button
 			for _, b := range row {
 				label := b.text
 				if label == "" {
-					label = r.e.fragment(r.lang, b.label, nil, nil)
+					label = r.e.fragmentLog(r.log, r.lang, b.label, nil, nil)
 				}
 				if r.lang == "he" {
 					label = rtlLine(label)

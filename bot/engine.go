@@ -34,6 +34,9 @@ type Config struct {
 	// OnMissing, if set, is called for every missing translation or template
 	// field; tests fail on it.
 	OnMissing func(error)
+	// Observer, if set, is told about updates, duplicates, flows started
+	// and ended, and how long each update took (for metrics).
+	Observer Observer
 }
 
 // Engine handles customer updates: it serialises them per conversation,
@@ -51,6 +54,7 @@ type Engine struct {
 	now           func() time.Time
 	log           *slog.Logger
 	onMissing     func(error)
+	obs           Observer
 	locks         keyLocks
 }
 
@@ -86,6 +90,10 @@ func New(cfg Config) (*Engine, error) {
 		now:           cfg.Now,
 		log:           cfg.Logger,
 		onMissing:     cfg.OnMissing,
+		obs:           cfg.Observer,
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
 	}
 	if e.defaultLang == "" {
 		e.defaultLang = "en"
@@ -179,6 +187,10 @@ func (e *Engine) Commands(lang string) []Command {
 // once, and answered with the generic error message; an error is returned
 // only when nothing could be committed.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
+	began := time.Now()
+	channel := channelOf(in.Key)
+	e.obs.Update(channel, updateKind(in))
+	log := e.updateLogger(in)
 	unlock := e.locks.lock(in.Key)
 	defer unlock()
 
@@ -188,14 +200,16 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 			return nil, fmt.Errorf("check update %d: %w", in.UpdateID, err)
 		}
 		if seen {
+			e.obs.Duplicate(channel)
 			return nil, nil
 		}
 	}
+	defer func() { e.obs.Handled(time.Since(began)) }()
 	sess, ok, err := e.store.Load(ctx, in.Key)
 	fresh := false
 	switch {
 	case errors.Is(err, ErrUnreadable):
-		e.log.Warn("session unreadable; starting afresh", "chat", in.Key, "err", err)
+		log.Warn("session unreadable; starting afresh", "err", err)
 		sess, fresh = Session{Key: in.Key}, true
 	case err != nil:
 		return nil, fmt.Errorf("load session %s: %w", in.Key, err)
@@ -207,7 +221,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		return nil, fmt.Errorf("copy session %s: %w", in.Key, err)
 	}
 
-	r := &run{e: e, in: in, sess: &sess, now: e.now()}
+	r := &run{e: e, in: in, sess: &sess, now: e.now(), log: log}
 	r.lang = e.langFor(&sess, in.LangHint)
 	if fresh {
 		r.say("common.expired", nil)
@@ -216,11 +230,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 	err = r.handle(uctx)
 	cancel()
 	if err != nil {
-		attrs := []any{"chat", in.Key, "err", err}
+		attrs := []any{"err", err}
 		if fr := sess.Top(); fr != nil {
 			attrs = append(attrs, "flow", fr.Flow, "state", fr.State)
 		}
-		e.log.Error("handle update", attrs...)
+		log.Error("handle update", attrs...)
 		sess = Session{}
 		if err := json.Unmarshal(saved, &sess); err != nil {
 			return nil, fmt.Errorf("restore session %s: %w", in.Key, err)
@@ -234,14 +248,28 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 			}
 		}
 		r.outs = append(outs, out{id: "error.internal", buttons: [][]btn{{{label: "common.btn.menu", data: dataMenu}}}})
+		r.flowEvents = nil // the session is as it was: no flow moved
 	}
 	sess.Key = in.Key
 	sess.Updated = r.now
 	sess.dropSecrets()
-	return e.commit(ctx, Commit{Session: sess, UpdateID: in.UpdateID, Replies: r.render(), Lang: r.lang})
+	envs, err := e.commit(ctx, Commit{Session: sess, UpdateID: in.UpdateID, Replies: r.render(), Lang: r.lang}, r.flowEvents...)
+	for i := range envs {
+		envs[i].UpdateID = in.UpdateID
+	}
+	if err == nil && log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []any{"replies", len(envs)}
+		if fr := sess.Top(); fr != nil {
+			attrs = append(attrs, "flow", fr.Flow, "state", fr.State)
+		}
+		log.Debug("update handled", attrs...)
+	}
+	return envs, err
 }
 
-func (e *Engine) commit(ctx context.Context, c Commit) ([]Envelope, error) {
+// commit writes c and, once it is written, reports the flows it started
+// and ended to the observer.
+func (e *Engine) commit(ctx context.Context, c Commit, events ...flowEvent) ([]Envelope, error) {
 	// The backend may have used up the update's time: committing must not.
 	envs, err := e.store.Commit(context.WithoutCancel(ctx), c)
 	if errors.Is(err, ErrDuplicate) {
@@ -250,6 +278,7 @@ func (e *Engine) commit(ctx context.Context, c Commit) ([]Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: %w", c.Session.Key, err)
 	}
+	e.report(events)
 	return envs, nil
 }
 
@@ -280,9 +309,13 @@ func (e *Engine) Deactivate(ctx context.Context, key string) error {
 		return err
 	}
 	sess.Inactive = true
+	var events []flowEvent
+	for i := len(sess.Stack) - 1; i >= 0; i-- {
+		events = append(events, flowEvent{flow: sess.Stack[i].Flow, how: EndBlocked})
+	}
 	sess.Stack = nil
 	sess.dropSecrets()
-	_, err = e.commit(ctx, Commit{Session: sess})
+	_, err = e.commit(ctx, Commit{Session: sess}, events...)
 	return err
 }
 

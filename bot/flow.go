@@ -52,6 +52,9 @@ type UserError struct {
 	MsgID string
 	Data  map[string]any
 	Err   error
+	// Warn logs Err as a warning too, for what an operator should hear of
+	// (the backend down); other outcomes are the customer's business.
+	Warn bool
 }
 
 func (e *UserError) Error() string {

@@ -94,7 +94,7 @@ func (r *run) phrases(ctx context.Context, text string) (bool, error) {
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
 	if len(hits) == 1 || hits[0].score >= 2*hits[1].score {
-		r.sess.Stack = nil
+		r.drop(EndOtherFlow)
 		return true, r.start(ctx, hits[0].f, hits[0].f.Start, nil)
 	}
 	o := out{id: "common.did_you_mean"}

@@ -3,6 +3,7 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode"
 
@@ -26,7 +27,12 @@ type renderedText string
 // internal error: it is logged and the message ID is shown instead, and the
 // lint tests fail on it.
 func (e *Engine) render(lang, id string, data map[string]any, count any) string {
-	s := e.fragment(lang, id, data, count)
+	return e.renderLog(e.log, lang, id, data, count)
+}
+
+// renderLog is render logging to log (an update's logger).
+func (e *Engine) renderLog(log *slog.Logger, lang, id string, data map[string]any, count any) string {
+	s := e.fragmentLog(log, lang, id, data, count)
 	if lang == "he" {
 		s = rtlLines(rtlStart(s))
 	}
@@ -74,6 +80,11 @@ func desktopRTL(s string) bool {
 // fragment localises a message that will be placed inside another one
 // (a list line, a status name): no direction mark is added.
 func (e *Engine) fragment(lang, id string, data map[string]any, count any) string {
+	return e.fragmentLog(e.log, lang, id, data, count)
+}
+
+// fragmentLog is fragment logging to log (an update's logger).
+func (e *Engine) fragmentLog(log *slog.Logger, lang, id string, data map[string]any, count any) string {
 	loc := e.localizers[lang]
 	if loc == nil {
 		loc = e.localizers[e.defaultLang]
@@ -100,7 +111,7 @@ func (e *Engine) fragment(lang, id string, data map[string]any, count any) strin
 		err = errors.New("template field missing")
 	}
 	if err != nil {
-		e.missing(lang, id, err)
+		e.missing(log, lang, id, err)
 		if s == "" {
 			s = id
 		}
@@ -108,8 +119,8 @@ func (e *Engine) fragment(lang, id string, data map[string]any, count any) strin
 	return s
 }
 
-func (e *Engine) missing(lang, id string, err error) {
-	e.log.Error("render message", "lang", lang, "msg", id, "err", err)
+func (e *Engine) missing(log *slog.Logger, lang, id string, err error) {
+	log.Error("render message", "lang", lang, "msg", id, "err", err)
 	if e.onMissing != nil {
 		e.onMissing(fmt.Errorf("%s %s: %w", lang, id, err))
 	}

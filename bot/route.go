@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 // run is the work of one Handle call.
 type run struct {
 	e      *Engine
+	log    *slog.Logger // carries the update's chat and id
 	in     Inbound
 	sess   *Session
 	lang   string
@@ -27,6 +29,9 @@ type run struct {
 	// localised, with their own direction marks, they are not isolated
 	// again when placed in a message.
 	rendered map[string]bool
+	// flowEvents are the flows this update started and ended, reported
+	// to the Observer once it is committed.
+	flowEvents []flowEvent
 }
 
 // keep remembers a rendered fragment and returns it.
@@ -94,7 +99,7 @@ func (r *run) handle(ctx context.Context) error {
 			}})
 			return nil
 		}
-		s.Stack = nil
+		r.drop(EndTimeout)
 		r.say("common.expired", nil)
 		if cmd == "" && !card && !isGlobalData(in.Data) {
 			return r.menu()
@@ -185,7 +190,6 @@ func (r *run) command(ctx context.Context, text string) error {
 				return nil
 			}
 		}
-		s.Stack = nil
 		for _, f := range r.e.order {
 			dl := f.DeepLink
 			if dl == nil || !strings.HasPrefix(arg, dl.Prefix) || len(arg) == len(dl.Prefix) {
@@ -200,14 +204,15 @@ func (r *run) command(ctx context.Context, text string) error {
 			}
 			return r.start(ctx, f, dl.State, map[string]string{dl.Var: v})
 		}
+		r.drop(EndMenu)
 		r.say("common.welcome", nil)
 		return r.menu()
 	case cmdMenu:
-		s.Stack = nil
+		r.drop(EndMenu)
 		return r.menu()
 	case cmdCancel:
 		if s.Top() != nil {
-			s.Stack = nil
+			r.drop(EndCancel)
 			r.say("common.cancelled", nil)
 		}
 		return r.menu()
@@ -224,7 +229,7 @@ func (r *run) command(ctx context.Context, text string) error {
 	}
 	for _, f := range r.e.order {
 		if f.Command == name {
-			s.Stack = nil
+			r.drop(EndOtherFlow)
 			if sc := f.Shortcut; sc != nil && arg != "" {
 				if v, problem := sc.Check(arg); problem == "" {
 					return r.start(ctx, f, sc.State, map[string]string{sc.Var: v})
@@ -243,7 +248,7 @@ func (r *run) command(ctx context.Context, text string) error {
 // offerResume asks a returning customer whether to go on with the journey
 // they were in: its Resume message (with the frame's values) or its title.
 func (r *run) offerResume(at step) {
-	o := out{id: "common.resume", data: map[string]any{"Flow": r.e.fragment(r.lang, at.f.Title, nil, nil)}}
+	o := out{id: "common.resume", data: map[string]any{"Flow": r.e.fragmentLog(r.log, r.lang, at.f.Title, nil, nil)}}
 	if at.f.Resume != "" {
 		data := map[string]any{}
 		for k, v := range at.fr.Vars {
@@ -286,7 +291,11 @@ func (r *run) press(ctx context.Context, data string) error {
 	switch {
 	case strings.HasPrefix(data, dataMenu):
 		name := strings.TrimPrefix(data, dataMenu)
-		s.Stack = nil
+		if name != cmdLang && name != cmdHelp && r.e.flows[name] != nil {
+			r.drop(EndOtherFlow)
+		} else {
+			r.drop(EndMenu)
+		}
 		switch {
 		case name == cmdLang:
 			r.languages()
@@ -341,8 +350,8 @@ func (r *run) stale(ctx context.Context) error {
 	if _, ok := r.active(); ok {
 		r.say("common.stale_step", nil)
 		return r.enter(ctx)
-	} else if r.sess.Top() != nil {
-		r.sess.Stack = nil
+	} else {
+		r.drop(EndGone) // its flow or state no longer exists
 	}
 	r.say("common.stale", nil)
 	return r.menu()
@@ -362,7 +371,7 @@ func (r *run) text(ctx context.Context, text string) error {
 		}
 	}
 	if !ok {
-		r.sess.Stack = nil
+		r.drop(EndGone) // nothing runs, or its flow or state no longer exists
 		r.say("common.unknown", nil)
 		return r.menu()
 	}

@@ -43,7 +43,7 @@ func (r *run) reject(ctx context.Context, at step, problem string, data map[stri
 	}
 	r.say(problem, data)
 	if max > 0 && at.fr.Attempts >= max {
-		r.sess.Stack = nil
+		r.drop(EndAttempts)
 		r.say("common.too_many_attempts", nil)
 		return r.menu()
 	}
@@ -66,10 +66,11 @@ func (r *run) back(ctx context.Context) error {
 	}
 	if len(fr.History) == 0 {
 		if len(r.sess.Stack) > 1 { // a login started for another journey: back into that one
+			r.ended(fr.Flow, EndCancel)
 			r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
 			return r.back(ctx)
 		}
-		r.sess.Stack = nil
+		r.drop(EndCancel)
 		r.say("common.cancelled", nil)
 		return r.menu()
 	}
@@ -80,9 +81,12 @@ func (r *run) back(ctx context.Context) error {
 	return r.enter(ctx)
 }
 
-// start replaces the stack with a new flow at state.
+// start replaces the stack with a new flow at state; the flows it
+// replaces are abandoned.
 func (r *run) start(ctx context.Context, f *Flow, state string, vars map[string]string) error {
+	r.drop(EndOtherFlow)
 	r.sess.Stack = []Frame{{Flow: f.Name, State: state, Vars: vars}}
+	r.started(f.Name)
 	return r.enter(ctx)
 }
 
@@ -135,13 +139,14 @@ func (r *run) enter(ctx context.Context) error {
 		at, ok := r.active()
 		if !ok {
 			if r.sess.Top() != nil { // a flow or state removed since the session was saved
-				r.sess.Stack = nil
+				r.drop(EndGone)
 				r.say("common.expired", nil)
 			}
 			return r.menu()
 		}
 		if at.s.Auth && r.sess.Token == "" {
 			r.sess.Stack = append(r.sess.Stack, Frame{Flow: loginFlow, State: r.e.flows[loginFlow].Start})
+			r.started(loginFlow)
 			continue
 		}
 		t := r.turn(at.fr)
@@ -154,8 +159,12 @@ func (r *run) enter(ctx context.Context) error {
 				r.sess.Logout()
 				r.say("login.expired", nil)
 				r.sess.Stack = append(r.sess.Stack, Frame{Flow: loginFlow, State: r.e.flows[loginFlow].Start})
+				r.started(loginFlow)
 				continue
 			case errors.As(err, &ue):
+				if ue.Warn {
+					r.log.Warn("step failed", "flow", at.f.Name, "state", at.s.Name, "err", ue.Err)
+				}
 				r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, buttons: [][]btn{
 					{{label: "common.btn.retry", data: callbackData(at.f.Name, at.s.Name, kindRetry, "")}},
 					r.navRow(at),
@@ -170,6 +179,8 @@ func (r *run) enter(ctx context.Context) error {
 				}
 				t.jump.State = f.Start
 				r.sess.Stack[len(r.sess.Stack)-1] = *t.jump
+				r.ended(at.f.Name, EndCompleted) // it handed the customer on
+				r.started(f.Name)
 				continue
 			case ev != "":
 				if err := r.transition(at.f, at.fr, ev); err != nil {
@@ -186,8 +197,9 @@ func (r *run) enter(ctx context.Context) error {
 			return nil
 		}
 		r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
+		r.ended(at.f.Name, EndCompleted)
 		if tr.abort {
-			r.sess.Stack = nil
+			r.drop(EndAborted)
 		}
 		if r.sess.Top() == nil {
 			r.attachMenu()

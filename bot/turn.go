@@ -2,6 +2,7 @@ package bot
 
 import (
 	crand "crypto/rand"
+	"log/slog"
 	"strconv"
 	"time"
 )
@@ -68,7 +69,7 @@ func (t *Turn) Say(msgID string, data map[string]any) {
 // T renders a message in the customer's language, for use inside another
 // message's data (a list line, a status name).
 func (t *Turn) T(msgID string, data map[string]any) string {
-	return t.r.keep(t.r.e.fragment(t.Lang, msgID, data, nil))
+	return t.r.keep(t.r.e.fragmentLog(t.r.log, t.Lang, msgID, data, nil))
 }
 
 // N renders a plural message for count n.
@@ -77,7 +78,7 @@ func (t *Turn) N(msgID string, n int, data map[string]any) string {
 	for k, v := range data {
 		d[k] = v
 	}
-	return t.r.keep(t.r.e.fragment(t.Lang, msgID, d, n))
+	return t.r.keep(t.r.e.fragmentLog(t.r.log, t.Lang, msgID, d, n))
 }
 
 // Date renders a date without ambiguity: "4 Mar 2027" / "4 במרץ 2027",
@@ -97,6 +98,10 @@ func (t *Turn) DateTime(d time.Time) string {
 	d = d.In(Israel)
 	return t.T("common.datetime", map[string]any{"Date": t.Date(d), "Time": d.Format("15:04")})
 }
+
+// Log returns the logger of this update: its lines carry the chat and the
+// update id. Never log what the customer typed (see UpdateLogger).
+func (t *Turn) Log() *slog.Logger { return t.r.log }
 
 // LoggedIn reports whether a customer is logged in.
 func (t *Turn) LoggedIn() bool { return t.Session.Token != "" }

@@ -140,7 +140,7 @@ func (k *kit) doLogout(ctx context.Context, t *bot.Turn) (string, error) {
 	}
 	// Forget the token whatever the portal says: the customer asked to leave.
 	if err := k.p.Logout(ctx, t.Session.Token); err != nil && !errors.Is(err, portal.ErrUnauthorized) {
-		k.log.Warn("portal logout", "chat", t.Session.Key, "err", err)
+		t.Log().Warn("portal logout", "err", err)
 	}
 	t.Session.Logout()
 	return bot.EventNext, nil

@@ -100,7 +100,9 @@ func All(p Portal, log *slog.Logger) []bot.Flow {
 }
 
 type kit struct {
-	p   Portal
+	p Portal
+	// log is for what a flow logs outside an update; while one is handled,
+	// flows log through Turn.Log, whose lines carry the chat and update id.
 	log *slog.Logger
 }
 
@@ -111,7 +113,7 @@ func fail(err error) error {
 	case errors.Is(err, portal.ErrUnauthorized):
 		return bot.ErrLoginRequired
 	case errors.Is(err, portal.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return &bot.UserError{MsgID: "error.unavailable", Err: err}
+		return &bot.UserError{MsgID: "error.unavailable", Err: err, Warn: true}
 	case errors.Is(err, portal.ErrNotFound):
 		return &bot.UserError{MsgID: "error.not_found", Err: err}
 	case errors.Is(err, portal.ErrInvalid):

@@ -52,6 +52,7 @@ type Client struct {
 	retries int
 	backoff time.Duration
 	newKey  func() string
+	observe func(op string, d time.Duration, err error)
 }
 
 // Option configures a Client.
@@ -123,8 +124,20 @@ func NewClient(baseURL string, opts ...Option) *Client {
 
 // do sends one call: in (if not nil) as the JSON body, token (if not
 // empty) as the bearer token, and decodes a 2xx answer into out (if not
-// nil). path starts with "/v1/" and is already escaped.
+// nil). path starts with "/v1/" and is already escaped. The observer, if
+// any, hears of it.
 func (c *Client) do(ctx context.Context, method, path, token string, in, out any) error {
+	if c.observe == nil {
+		return c.call(ctx, method, path, token, in, out)
+	}
+	start := time.Now()
+	err := c.call(ctx, method, path, token, in, out)
+	c.observe(operation(method, path), time.Since(start), err)
+	return err
+}
+
+// call is do without the observer.
+func (c *Client) call(ctx context.Context, method, path, token string, in, out any) error {
 	var body []byte
 	if in != nil {
 		var err error

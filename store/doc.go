@@ -3,8 +3,8 @@
 // replies waiting for delivery. *DB implements bot.Store.
 //
 // It is the only package of the module that imports go.etcd.io/bbolt; it
-// imports bot, bbolt and the standard library, and only cmd/supportbot
-// imports it.
+// imports bot, bbolt and the standard library, and only the commands
+// (cmd/supportbot, cmd/supportbot-load) import it.
 //
 // The file holds three buckets:
 //
@@ -20,4 +20,8 @@
 // Every method runs one short transaction with no network I/O inside it and
 // copies what it reads out before the transaction ends. Only one DB may have
 // the file open at a time; another Open fails with ErrLocked.
+//
+// Backups: DB.Backup writes a consistent copy of the file from one read
+// transaction while the bot keeps committing; Copy does the same for a file
+// no process has open, and Verify checks a copy.
 package store

@@ -65,8 +65,10 @@ type Webhook struct {
 type Options struct {
 	// APIURL is the Bot API server (default DefaultAPIURL).
 	APIURL string
-	// Logger receives the channel's logs (default: discard). Message bodies
-	// are logged at debug level at most; the token never.
+	// Logger receives the channel's logs (default: discard). Message
+	// texts, button data and the token are never logged, at any level; the
+	// lines of one update's handling and of the sending of its replies
+	// carry its chat and update id (bot.UpdateLogger).
 	Logger *slog.Logger
 	// Workers is the number of updates handled in parallel (default 8).
 	Workers int
@@ -102,12 +104,16 @@ type Options struct {
 	// shows "typing…" (default 300 ms; negative: at once). Quick answers
 	// then cost no extra API call.
 	TypingDelay time.Duration
-	// FlushTimeout bounds the delivery of queued replies at shutdown
-	// (default 10 s).
+	// FlushTimeout bounds the delivery of queued replies at shutdown, once
+	// the updates in flight are done (default 10 s). What is not sent by
+	// then stays pending for the next start.
 	FlushTimeout time.Duration
 	// CommandLangs are the language codes SetCommands registers besides the
 	// default list (default "en", "he").
 	CommandLangs []string
+	// Observer, if set, is told about every send and every 429 pause (for
+	// metrics).
+	Observer Observer
 }
 
 func (o *Options) setDefaults() {
@@ -160,6 +166,9 @@ func (o *Options) setDefaults() {
 	if o.CommandLangs == nil {
 		o.CommandLangs = []string{"en", "he"}
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 }
 
 // Channel connects one Telegram bot to an Engine. Create it with New and
@@ -210,8 +219,10 @@ func New(token string, eng Engine, opt Options) (*Channel, error) {
 		tg.WithSkipGetMe(),
 		tg.WithHTTPClient(opt.PollTimeout, bufferedClient(opt.HTTPClient)),
 		tg.WithErrorsHandler(func(err error) { c.log.Error("telegram sdk", c.errAttr(err)) }),
-		tg.WithDebugHandler(func(format string, args ...any) {
-			c.log.Debug("telegram sdk", "msg", c.redact(fmt.Sprintf(format, args...)))
+		// The SDK's debug lines carry request and update payloads (message
+		// texts): only their format is logged.
+		tg.WithDebugHandler(func(format string, _ ...any) {
+			c.log.Debug("telegram sdk", "format", c.redact(format))
 		}),
 	)
 	if err != nil {
@@ -226,7 +237,8 @@ func New(token string, eng Engine, opt Options) (*Channel, error) {
 func Key(chatID int64) string { return KeyPrefix + strconv.FormatInt(chatID, 10) }
 
 // Run receives and handles updates until ctx is cancelled, then shuts down
-// gracefully: it finishes the updates in flight, confirms only those
+// gracefully: it takes no new updates (the webhook answers 503, polling asks
+// for no more), finishes the updates in flight, confirms only those
 // committed, flushes what it can send within FlushTimeout, and returns nil.
 // Before taking new updates it queues the engine's pending envelopes
 // (undelivered before a restart). It returns an error if the token is
@@ -258,7 +270,7 @@ func (c *Channel) Run(ctx context.Context) error {
 
 	var err error
 	if c.opt.Webhook.Secret != "" {
-		err = c.runWebhook(ctx)
+		err = c.runWebhook(ctx, d)
 	} else {
 		err = c.poll(ctx, d)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -23,12 +24,17 @@ type dispatcher struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	// hooks admits webhook requests until the shutdown drain.
+	hooks gate
 }
 
 // job is one update on its way through a worker.
 type job struct {
 	inc   incoming
 	batch *batch // nil for webhook updates
+	// log carries the update's id, and its chat if it has one.
+	log *slog.Logger
 	// done receives true when the update is consumed (committed, a
 	// duplicate, ignored, or a recovered panic) and false when Handle failed
 	// and the update must be fetched again.
@@ -108,12 +114,16 @@ func (d *dispatcher) stop() {
 func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) <-chan bool {
 	done := make(chan bool, 1)
 	inc := translate(u, c.opt.DefaultLang)
+	log := c.log.With("update", u.ID)
+	if inc.in.Key != "" {
+		log = bot.UpdateLogger(c.log, inc.in.Key, u.ID)
+	}
 	if inc.act == ignore {
-		c.log.Debug("update ignored", "update", u.ID)
+		log.Debug("update ignored")
 		done <- true
 		return done
 	}
-	if !d.submit(&job{inc: inc, batch: b, done: done}) {
+	if !d.submit(&job{inc: inc, batch: b, log: log, done: done}) {
 		done <- false
 	}
 	return done
@@ -121,9 +131,9 @@ func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) <-chan boo
 
 // process runs one update on its worker.
 func (c *Channel) process(j *job) bool {
-	inc := j.inc
+	inc, log := j.inc, j.log
 	if inc.query != "" {
-		defer c.answer(inc.query)
+		defer c.answer(inc.query, log)
 	}
 	if inc.act != handle {
 		return true
@@ -135,22 +145,22 @@ func (c *Channel) process(j *job) bool {
 	stopTyping := func() bool { return false }
 	if !inc.in.Unsupported {
 		if d := c.opt.TypingDelay; d < 0 {
-			c.sendTyping(inc.chat)
+			c.sendTyping(inc.chat, log)
 		} else {
-			stopTyping = time.AfterFunc(d, func() { c.sendTyping(inc.chat) }).Stop
+			stopTyping = time.AfterFunc(d, func() { c.sendTyping(inc.chat, log) }).Stop
 		}
 	}
 	// In-flight updates finish even when Run is cancelled.
 	ctx, cancel := context.WithTimeout(context.Background(), c.opt.HandleTimeout)
 	defer cancel()
-	envs, err, panicked := c.safeHandle(ctx, inc.in)
+	envs, err, panicked := c.safeHandle(ctx, inc.in, log)
 	stopTyping() // answered in time: no indicator needed
 	switch {
 	case panicked:
-		c.notifyInternal(ctx, inc.in.Key)
+		c.notifyInternal(ctx, inc.in.Key, log)
 		return true
 	case err != nil && !errors.Is(err, bot.ErrDuplicate):
-		c.log.Error("handle update", "chat", inc.in.Key, "update", inc.in.UpdateID, c.errAttr(err))
+		log.Error("handle update", c.errAttr(err))
 		j.batch.fail(inc.chat)
 		return false
 	}
@@ -158,13 +168,12 @@ func (c *Channel) process(j *job) bool {
 	return true
 }
 
-// safeHandle calls Handle and recovers a panic, logging it once.
-func (c *Channel) safeHandle(ctx context.Context, in bot.Inbound) (envs []bot.Envelope, err error, panicked bool) {
+// safeHandle calls Handle and recovers a panic, logging it once to log.
+func (c *Channel) safeHandle(ctx context.Context, in bot.Inbound, log *slog.Logger) (envs []bot.Envelope, err error, panicked bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			panicked = true
-			c.log.Error("panic handling update", "chat", in.Key, "update", in.UpdateID,
-				"err", c.redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
+			log.Error("panic handling update", "err", c.redact(fmt.Sprint(r)), "stack", string(debug.Stack()))
 		}
 	}()
 	envs, err = c.eng.Handle(ctx, in)
@@ -172,7 +181,7 @@ func (c *Channel) safeHandle(ctx context.Context, in bot.Inbound) (envs []bot.En
 }
 
 // notifyInternal tells the customer something went wrong, after a panic.
-func (c *Channel) notifyInternal(ctx context.Context, key string) {
+func (c *Channel) notifyInternal(ctx context.Context, key string, log *slog.Logger) {
 	envs, err := func() (envs []bot.Envelope, err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -182,7 +191,7 @@ func (c *Channel) notifyInternal(ctx context.Context, key string) {
 		return c.eng.Notify(ctx, key, "error.internal", nil)
 	}()
 	if err != nil {
-		c.log.Error("notify internal error", "chat", key, c.errAttr(err))
+		log.Error("notify internal error", c.errAttr(err))
 		return
 	}
 	c.out.enqueue(envs...)
@@ -191,12 +200,12 @@ func (c *Channel) notifyInternal(ctx context.Context, key string) {
 // answer answers a callback query in the background; Telegram shows a
 // spinner on the button until it is answered. Failures (a stale query) are
 // expected and logged at debug level.
-func (c *Channel) answer(id string) {
+func (c *Channel) answer(id string, log *slog.Logger) {
 	c.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if _, err := c.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
-			c.log.Debug("answer callback query", c.errAttr(err))
+			log.Debug("answer callback query", c.errAttr(err))
 		}
 	})
 }
@@ -205,7 +214,7 @@ func (c *Channel) answer(id string) {
 // effort: skipped while sending is paused or too many are in flight, errors
 // ignored. The chat's next send waits for it briefly, so the indicator does
 // not arrive after the reply.
-func (c *Channel) sendTyping(chat int64) {
+func (c *Channel) sendTyping(chat int64, log *slog.Logger) {
 	if c.out.paused() {
 		return
 	}
@@ -221,7 +230,7 @@ func (c *Channel) sendTyping(chat int64) {
 		ctx, cancel := context.WithTimeout(context.Background(), typingTimeout)
 		defer cancel()
 		if _, err := c.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
-			c.log.Debug("send typing", "chat", Key(chat), c.errAttr(err))
+			log.Debug("send typing", c.errAttr(err))
 		}
 	})
 }

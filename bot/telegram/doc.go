@@ -12,6 +12,11 @@
 // mode its own http.Handler answers 200 only after the commit. The engine
 // drops redelivered update ids.
 //
+// When Run's context ends, the Channel drains: it takes no new updates (the
+// webhook answers 503 so Telegram redelivers them; polling asks for no
+// more), finishes those in flight, confirms the committed ones, and sends
+// pending replies for up to Options.FlushTimeout.
+//
 // The outbox sender renders bot.Reply as plain text (no parse mode, so
 // customer text cannot inject formatting) with an inline keyboard, splits
 // texts over Telegram's 4096 UTF-16 units, keeps to Telegram's rate limits

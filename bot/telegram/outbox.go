@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +31,8 @@ type outbox struct {
 	cancel   context.CancelFunc
 	flushing chan struct{} // closed when the shutdown flush starts
 	chats    map[int64]*chatQueue
-	queued   map[uint64]bool // envelope IDs queued or being sent
-	blocked  map[int64]bool  // chats whose customer blocked the bot
+	queued   map[uint64]time.Time // envelope IDs queued or being sent → when queued
+	blocked  map[int64]bool       // chats whose customer blocked the bot
 	typing   map[int64]chan struct{}
 	limits   map[int64]*gcra
 	global   gcra
@@ -57,7 +58,7 @@ func (o *outbox) reset(ctx context.Context) {
 	o.ctx, o.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	o.flushing = make(chan struct{})
 	o.chats = map[int64]*chatQueue{}
-	o.queued = map[uint64]bool{}
+	o.queued = map[uint64]time.Time{}
 	o.blocked = map[int64]bool{}
 	o.typing = map[int64]chan struct{}{}
 	o.limits = map[int64]*gcra{}
@@ -105,7 +106,7 @@ func (o *outbox) enqueue(envs ...bot.Envelope) {
 			o.c.log.Warn("envelope of another channel left pending", "chat", e.Key, "id", e.ID)
 			continue
 		}
-		if e.ID != 0 && o.queued[e.ID] {
+		if _, ok := o.queued[e.ID]; e.ID != 0 && ok {
 			continue
 		}
 		if o.blocked[chat] {
@@ -119,7 +120,7 @@ func (o *outbox) enqueue(envs ...bot.Envelope) {
 		}
 		q.envs = append(q.envs, e)
 		if e.ID != 0 {
-			o.queued[e.ID] = true
+			o.queued[e.ID] = o.c.opt.Now()
 		}
 		if !q.running && o.ctx.Err() == nil {
 			q.running = true
@@ -247,12 +248,13 @@ func dropZero(ids []uint64) []uint64 {
 }
 
 // deliver runs an envelope's steps from step from, and returns how far it
-// got.
+// got. Its logs carry the chat and the update the reply answers.
 func (o *outbox) deliver(chat int64, env bot.Envelope, from int) (outcome, int) {
-	steps := o.plan(env)
+	log := bot.UpdateLogger(o.c.log, env.Key, env.UpdateID)
+	steps := o.plan(env, log)
 	for i := from; i < len(steps); {
 		st := steps[i]
-		err := o.send(chat, env.Key, st)
+		err := o.send(chat, log, st)
 		var failed *sendError
 		switch {
 		case err == nil:
@@ -267,13 +269,13 @@ func (o *outbox) deliver(chat int64, env bot.Envelope, from int) (outcome, int) 
 			i++
 		case st.kind == stepEdit:
 			// Too old to edit, or gone: send it as a new message.
-			o.c.log.Info("edit failed, sending anew", "chat", env.Key, o.c.errAttr(err))
+			log.Info("edit failed, sending anew", o.c.errAttr(err))
 			steps[i].kind = stepSend
 		case st.kind == stepDelete || st.kind == stepEditMarkup:
-			o.c.log.Debug(st.kind.method()+" failed, ignored", "chat", env.Key, o.c.errAttr(err))
+			log.Debug(st.kind.method()+" failed, ignored", o.c.errAttr(err))
 			i++
 		default:
-			o.c.log.Error("reply dropped", "chat", env.Key, "id", env.ID, "method", st.kind.method(), o.c.errAttr(err))
+			log.Error("reply dropped", "id", env.ID, "method", st.kind.method(), o.c.errAttr(err))
 			i++
 		}
 	}
@@ -300,7 +302,7 @@ func (e *sendError) Unwrap() error { return e.err }
 // send makes one step's call within the rate limits: it waits out 429s and
 // retries 5xx and network errors up to MaxAttempts. It returns nil, a
 // *sendError, or Telegram's error for a request it refused (4xx).
-func (o *outbox) send(chat int64, key string, st step) error {
+func (o *outbox) send(chat int64, log *slog.Logger, st step) error {
 	for attempt := 1; ; {
 		if err := o.wait(chat); err != nil {
 			return &sendError{err: err}
@@ -309,7 +311,8 @@ func (o *outbox) send(chat int64, key string, st step) error {
 		err := o.call(ctx, chat, st)
 		cancel()
 		if err == nil {
-			o.c.log.Debug("sent", "chat", key, "method", st.kind.method(), "units", utf16Len(st.text))
+			o.c.opt.Observer.Sent(st.kind.method(), SendOK)
+			log.Debug("sent", "method", st.kind.method(), "units", utf16Len(st.text))
 			return nil
 		}
 		if o.ctx.Err() != nil {
@@ -317,18 +320,22 @@ func (o *outbox) send(chat int64, key string, st step) error {
 		}
 		var tooMany *tg.TooManyRequestsError
 		if errors.As(err, &tooMany) {
+			o.c.opt.Observer.Sent(st.kind.method(), SendRateLimited)
 			o.pauseFor(time.Duration(tooMany.RetryAfter) * time.Second)
-			o.c.log.Warn("rate limited, pausing all sends", "chat", key, "retry_after", tooMany.RetryAfter)
+			log.Warn("rate limited, pausing all sends", "retry_after", tooMany.RetryAfter)
 			continue
 		}
 		if refused(err) {
+			o.c.opt.Observer.Sent(st.kind.method(), refusal(st, err))
 			return err
 		}
 		if attempt >= o.c.opt.MaxAttempts {
-			o.c.log.Error("send failing, left pending", "chat", key, "method", st.kind.method(), "attempts", attempt, o.c.errAttr(err))
+			o.c.opt.Observer.Sent(st.kind.method(), SendError)
+			log.Error("send failing, left pending", "method", st.kind.method(), "attempts", attempt, o.c.errAttr(err))
 			return &sendError{stalled: true, err: err}
 		}
-		o.c.log.Warn("send failed, retrying", "chat", key, "method", st.kind.method(), "attempt", attempt, o.c.errAttr(err))
+		o.c.opt.Observer.Sent(st.kind.method(), SendRetry)
+		log.Warn("send failed, retrying", "method", st.kind.method(), "attempt", attempt, o.c.errAttr(err))
 		if !sleep(o.ctx, o.c.opt.RetryBackoff<<(attempt-1)) {
 			return &sendError{err: o.ctx.Err()}
 		}
@@ -416,7 +423,9 @@ func (o *outbox) pruneLimits() {
 
 // pauseFor stops all sending for d (at least a second).
 func (o *outbox) pauseFor(d time.Duration) {
-	until := o.c.opt.Now().Add(max(d, time.Second))
+	d = max(d, time.Second)
+	o.c.opt.Observer.Paused(d)
+	until := o.c.opt.Now().Add(d)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if until.After(o.pause) {

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"log/slog"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -43,13 +44,13 @@ type step struct {
 // plan renders an envelope as the calls that deliver it: the deletion
 // first, then the text split into parts (an edit replaces the first part),
 // the buttons under the last part.
-func (o *outbox) plan(env bot.Envelope) []step {
+func (o *outbox) plan(env bot.Envelope, log *slog.Logger) []step {
 	r := env.Reply
 	var steps []step
 	if r.DeleteID != 0 {
 		steps = append(steps, step{kind: stepDelete, msgID: r.DeleteID})
 	}
-	kb := o.keyboard(env.Key, r.Buttons)
+	kb := o.keyboard(log, r.Buttons)
 	if strings.TrimSpace(r.Text) == "" {
 		switch {
 		case r.EditID != 0:
@@ -58,7 +59,7 @@ func (o *outbox) plan(env bot.Envelope) []step {
 			}
 			steps = append(steps, step{kind: stepEditMarkup, msgID: r.EditID, markup: kb})
 		case kb != nil:
-			o.c.log.Error("reply with buttons but no text dropped", "chat", env.Key)
+			log.Error("reply with buttons but no text dropped")
 		}
 		return steps
 	}
@@ -78,17 +79,17 @@ func (o *outbox) plan(env bot.Envelope) []step {
 
 // keyboard renders button rows as an inline keyboard, dropping (and
 // logging) buttons Telegram would reject.
-func (o *outbox) keyboard(key string, rows [][]bot.Button) *models.InlineKeyboardMarkup {
+func (o *outbox) keyboard(log *slog.Logger, rows [][]bot.Button) *models.InlineKeyboardMarkup {
 	var kb [][]models.InlineKeyboardButton
 	for _, row := range rows {
 		var out []models.InlineKeyboardButton
 		for _, b := range row {
 			switch {
 			case b.Data == "" || len(b.Data) > maxCallbackData:
-				o.c.log.Error("button dropped: callback data must be 1-64 bytes", "chat", key, "bytes", len(b.Data))
+				log.Error("button dropped: callback data must be 1-64 bytes", "bytes", len(b.Data))
 				continue
 			case strings.TrimSpace(b.Label) == "":
-				o.c.log.Error("button dropped: empty label", "chat", key)
+				log.Error("button dropped: empty label")
 				continue
 			}
 			out = append(out, models.InlineKeyboardButton{Text: b.Label, CallbackData: b.Data})

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	tg "github.com/go-telegram/bot"
@@ -24,7 +25,8 @@ const maxUpdateBytes = 4 << 20
 //   - 400 when the body is not an update;
 //   - 200 once the update is committed, or when it is not for us;
 //   - 500 when Handle failed, so Telegram sends it again;
-//   - 503 while Run is not running in webhook mode.
+//   - 503 while Run is not running in webhook mode, or is shutting down:
+//     Telegram sends the update again after the restart.
 //
 // It handles the update before answering; the body is never logged.
 func (c *Channel) Handler() http.Handler {
@@ -61,10 +63,12 @@ func (c *Channel) Handler() http.Handler {
 			return
 		}
 		d := c.disp.Load()
-		if d == nil || c.opt.Webhook.Secret == "" {
+		if d == nil || c.opt.Webhook.Secret == "" || !d.hooks.enter() {
+			w.Header().Set("Connection", "close")
 			http.Error(w, "not running", http.StatusServiceUnavailable)
 			return
 		}
+		defer d.hooks.leave()
 		select {
 		case ok := <-c.dispatch(d, u, nil):
 			if !ok {
@@ -79,8 +83,10 @@ func (c *Channel) Handler() http.Handler {
 }
 
 // runWebhook registers the webhook URL, if any, and serves Handler on
-// Listen, if set, until ctx ends.
-func (c *Channel) runWebhook(ctx context.Context) error {
+// Listen, if set, until ctx ends. Then it drains: new updates are answered
+// 503 while those accepted on d finish and get their answers; only then
+// does the server stop listening.
+func (c *Channel) runWebhook(ctx context.Context, d *dispatcher) error {
 	wh := c.opt.Webhook
 	if wh.URL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -99,6 +105,7 @@ func (c *Channel) runWebhook(ctx context.Context) error {
 	}
 	if wh.Listen == "" {
 		<-ctx.Done()
+		c.drainWebhook(d)
 		return nil
 	}
 	ln, err := net.Listen("tcp", wh.Listen)
@@ -117,6 +124,7 @@ func (c *Channel) runWebhook(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	c.drainWebhook(d)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opt.HandleTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -125,3 +133,43 @@ func (c *Channel) runWebhook(ctx context.Context) error {
 	<-served
 	return nil
 }
+
+// drainWebhook turns new webhook updates away (503) and waits until those
+// accepted on d have been answered.
+func (c *Channel) drainWebhook(d *dispatcher) {
+	d.hooks.close()
+	c.log.Info("webhook draining: new updates answered 503")
+	d.hooks.wait()
+}
+
+// gate admits webhook requests until it is closed, and lets the shutdown
+// wait for those it admitted. The zero value is open.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup // admitted requests not yet answered
+}
+
+// enter admits a request, unless the gate is closed; an admitted request
+// calls leave once answered.
+func (g *gate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.wg.Add(1)
+	return true
+}
+
+func (g *gate) leave() { g.wg.Done() }
+
+// close admits no more requests.
+func (g *gate) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+}
+
+// wait waits for the admitted requests; call it after close.
+func (g *gate) wait() { g.wg.Wait() }

@@ -39,8 +39,8 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"-h", []string{"-h"}, nil, 0, "demo-portal", ""},
 		{"--help", []string{"--help"}, nil, 0, "-data-dir", ""},
-		{"help", []string{"help"}, nil, 0, "load", ""},
-		{"load -h", []string{"load", "-h"}, nil, 0, "-users", ""},
+		{"help", []string{"help"}, nil, 0, "backup", ""},
+		{"backup -h", []string{"backup", "-h"}, nil, 0, "-to", ""},
 		{"unknown command", []string{"bogus"}, nil, 2, "", `unknown command "bogus"`},
 		{"bad flag", []string{"--bogus"}, nil, 2, "", "-bogus"},
 		{"bad env", nil, []string{"SUPPORTBOT_LANG=fr"}, 1, "", "SUPPORTBOT_LANG=fr: want en or he"},
@@ -81,11 +81,11 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"-h"}, []string{"supportbot demo-portal", "supportbot load", "supportbot help", "-data-dir", "SUPPORTBOT_LANG"}},
-		{[]string{"--help"}, []string{"supportbot demo-portal", "supportbot load", "-telegram-token"}},
-		{[]string{"help"}, []string{"supportbot demo-portal", "supportbot load"}},
+		{[]string{"-h"}, []string{"supportbot demo-portal", "supportbot backup", "supportbot help", "-data-dir", "SUPPORTBOT_LANG"}},
+		{[]string{"--help"}, []string{"supportbot demo-portal", "supportbot backup", "-telegram-token"}},
+		{[]string{"help"}, []string{"supportbot demo-portal", "supportbot backup"}},
 		{[]string{"demo-portal", "--help"}, []string{"supportbot demo-portal", "-listen"}},
-		{[]string{"load", "-h"}, []string{"supportbot load", "-users", "-duration"}},
+		{[]string{"backup", "-h"}, []string{"supportbot backup", "-to", "-data-dir"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -111,10 +111,10 @@ func TestStrayArguments(t *testing.T) {
 		args []string
 		want []string // stderr must say these
 	}{
-		{"unknown command", []string{"bogus"}, []string{`unknown command "bogus"`, "demo-portal", "load"}},
+		{"unknown command", []string{"bogus"}, []string{`unknown command "bogus"`, "demo-portal", "backup"}},
 		{"misspelt command", []string{"demo-portl", "--listen", ":0"}, []string{`unknown command "demo-portl"`}},
 		{"argument after flags", []string{"--lang", "he", "extra"}, []string{`unexpected argument "extra"`}},
-		{"command after flags", []string{"--lang", "he", "load"}, []string{`"load" must come first`}},
+		{"command after flags", []string{"--lang", "he", "backup"}, []string{`"backup" must come first`}},
 		{"demo-portal argument", []string{"demo-portal", "extra"}, []string{`unexpected argument "extra"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,6 +28,7 @@ type Config struct {
 	Key           string
 	IdleTimeout   time.Duration
 	LogLevel      string
+	LogFormat     string
 
 	TelegramToken         string
 	TelegramAPIURL        string
@@ -33,9 +36,31 @@ type Config struct {
 	TelegramWebhookSecret string
 	TelegramWebhookURL    string
 
+	// MetricsListen is the host:port serving /healthz, /readyz and
+	// /metrics; empty serves none.
+	MetricsListen string
+
+	// KeyFile, TelegramTokenFile and TelegramWebhookSecretFile name files
+	// holding the secret of Key, TelegramToken and TelegramWebhookSecret
+	// (ParseFlags reads them into those fields), so no secret is on the
+	// command line.
+	KeyFile                   string
+	TelegramTokenFile         string
+	TelegramWebhookSecretFile string
+
+	// ShutdownTimeout bounds the delivery of pending replies at shutdown,
+	// once the updates in flight are done.
+	ShutdownTimeout time.Duration
+
 	// fromEnv names, per flag, the environment variable its value came
 	// from (set by ParseFlags), so errors name what the operator set.
 	fromEnv map[string]string
+	// fromFile names, per secret flag, the setting of the file its value
+	// was read from: --key-file or SUPPORTBOT_KEY_FILE.
+	fromFile map[string]string
+	// argvSecrets lists the secret flags given a value on the command line,
+	// where ps shows it; Open warns about them.
+	argvSecrets []string
 }
 
 // flagEnv maps each flag with an environment fallback to its variable.
@@ -45,20 +70,47 @@ var flagEnv = map[string]string{
 	"portal-url":              "PORTAL_URL",
 	"key":                     "SUPPORTBOT_KEY",
 	"log-level":               "SUPPORTBOT_LOG_LEVEL",
+	"log-format":              "SUPPORTBOT_LOG_FORMAT",
 	"telegram-token":          "TELEGRAM_BOT_TOKEN",
 	"telegram-api-url":        "TELEGRAM_API_URL",
 	"telegram-webhook-listen": "TELEGRAM_WEBHOOK_LISTEN",
 	"telegram-webhook-secret": "TELEGRAM_WEBHOOK_SECRET",
 	"telegram-webhook-url":    "TELEGRAM_WEBHOOK_URL",
+	"shutdown-timeout":        "SUPPORTBOT_SHUTDOWN_TIMEOUT",
+	"metrics-listen":          "SUPPORTBOT_METRICS_LISTEN",
+
+	"key-file":                     "SUPPORTBOT_KEY_FILE",
+	"telegram-token-file":          "TELEGRAM_BOT_TOKEN_FILE",
+	"telegram-webhook-secret-file": "TELEGRAM_WEBHOOK_SECRET_FILE",
+}
+
+// secretFlags are the settings whose value is a secret: each can also be
+// read from a file, named by the flag with "-file" appended or by the
+// variable with "_FILE" appended.
+var secretFlags = []string{"key", "telegram-token", "telegram-webhook-secret"}
+
+// secret returns the fields of a secret flag: its value and its file.
+func (c *Config) secret(flag string) (value, file *string) {
+	switch flag {
+	case "key":
+		return &c.Key, &c.KeyFile
+	case "telegram-token":
+		return &c.TelegramToken, &c.TelegramTokenFile
+	case "telegram-webhook-secret":
+		return &c.TelegramWebhookSecret, &c.TelegramWebhookSecretFile
+	}
+	panic("not a secret flag: " + flag)
 }
 
 // DefaultConfig returns the configuration of a plain run.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:     "supportbot-data",
-		Lang:        "en",
-		IdleTimeout: 30 * time.Minute,
-		LogLevel:    "warn",
+		DataDir:         "supportbot-data",
+		Lang:            "en",
+		IdleTimeout:     30 * time.Minute,
+		ShutdownTimeout: 10 * time.Second,
+		LogLevel:        "warn",
+		LogFormat:       "text",
 	}
 }
 
@@ -77,6 +129,9 @@ func (m *Main) ParseFlags(args []string) error {
 			usage += " (env " + ev + ")"
 		}
 		fs.StringVar(p, name, *p, usage)
+		if slices.Contains(secretFlags, name) {
+			fs.Lookup(name).DefValue = "" // -h must not print a secret from the environment
+		}
 	}
 	str(&c.DataDir, "data-dir", "directory for the session database, the key file and the terminal chat's log")
 	str(&c.Lang, "lang", "default language: en or he")
@@ -85,11 +140,17 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.Key, "key", "64 hex chars: key encrypting portal tokens at rest; empty uses <data-dir>/token.key, created on first run")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "end a conversation step left idle this long")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "text (key=value lines) or json (one object a line)")
 	str(&c.TelegramToken, "telegram-token", "Telegram bot token; empty runs the terminal chat")
 	str(&c.TelegramAPIURL, "telegram-api-url", "Bot API server URL")
 	str(&c.TelegramWebhookListen, "telegram-webhook-listen", "host:port to serve the webhook on; empty uses long polling")
 	str(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token, required with a webhook")
 	str(&c.TelegramWebhookURL, "telegram-webhook-url", "public webhook URL to register with setWebhook")
+	str(&c.MetricsListen, "metrics-listen", "host:port to serve /healthz, /readyz and /metrics (Prometheus) on; empty serves none")
+	str(&c.KeyFile, "key-file", "file holding the --key value, instead of the command line")
+	str(&c.TelegramTokenFile, "telegram-token-file", "file holding the Telegram bot token, instead of the command line")
+	str(&c.TelegramWebhookSecretFile, "telegram-webhook-secret-file", "file holding the webhook secret token, instead of the command line")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "at shutdown, once the updates in flight are done, how long to keep sending pending replies (env SUPPORTBOT_SHUTDOWN_TIMEOUT)")
 	if err := parseArgs(fs, mainUsage, args, m.Stdout, m.Stderr); err != nil {
 		return err
 	}
@@ -105,7 +166,88 @@ func (m *Main) ParseFlags(args []string) error {
 			c.fromEnv[name] = ev
 		}
 	}
+	c.fromFile, c.argvSecrets = map[string]string{}, nil
+	var errs []error
+	if ev := flagEnv["shutdown-timeout"]; !set["shutdown-timeout"] && os.Getenv(ev) != "" {
+		d, err := time.ParseDuration(os.Getenv(ev))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: want a duration such as 10s", c.setting("shutdown-timeout", os.Getenv(ev))))
+		}
+		c.ShutdownTimeout = d
+	}
+	for _, name := range secretFlags {
+		if err := c.readSecret(name, set); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
 	return c.Validate()
+}
+
+// readSecret settles where the secret flag name comes from and reads its
+// file, if that is where. The command line wins over the environment, as
+// for every setting; a value and a file given in the same place are an
+// error. A value given on the command line is noted in argvSecrets.
+func (c *Config) readSecret(name string, set map[string]bool) error {
+	value, file := c.secret(name)
+	fileName := name + "-file"
+	switch cliValue, cliFile := set[name] && *value != "", set[fileName] && *file != ""; {
+	case cliValue && cliFile:
+		return fmt.Errorf("--%s and --%s: give the secret or its file, not both", name, fileName)
+	case cliValue:
+		*file = ""
+		c.argvSecrets = append(c.argvSecrets, name)
+		return nil
+	case cliFile:
+	case c.fromEnv[name] != "" && c.fromEnv[fileName] != "":
+		return fmt.Errorf("%s and %s: give the secret or its file, not both", c.fromEnv[name], c.fromEnv[fileName])
+	}
+	if *file == "" {
+		return nil
+	}
+	s, err := readSecretFile(*file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.setting(fileName, *file), err)
+	}
+	*value = s
+	c.fromFile[name] = c.name(fileName)
+	return nil
+}
+
+// maxSecretFile bounds a secret file: a key or a token is far shorter.
+const maxSecretFile = 64 << 10
+
+// readSecretFile returns the content of the file at path, its trailing
+// newline trimmed. An empty file is an error. Errors never hold the
+// content.
+func readSecretFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read the file: %v", unwrapPath(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("cannot read the file: %v", unwrapPath(err))
+	case len(data) > maxSecretFile:
+		return "", fmt.Errorf("the file is over %d KiB: not a secret", maxSecretFile>>10)
+	}
+	s := strings.TrimRight(string(data), "\r\n")
+	if s == "" {
+		return "", errors.New("the file is empty")
+	}
+	return s, nil
+}
+
+// unwrapPath drops the path from a file error: the caller names it.
+func unwrapPath(err error) error {
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // badArg says what is wrong with arg, the first argument left after the
@@ -122,8 +264,12 @@ func badArg(args []string, arg string) string {
 }
 
 // name names a flag as the operator set it: --lang, or SUPPORTBOT_LANG if
-// its value came from the environment.
+// its value came from the environment; a secret read from a file is named
+// by the file's setting (--key-file or SUPPORTBOT_KEY_FILE).
 func (c *Config) name(flag string) string {
+	if f, ok := c.fromFile[flag]; ok {
+		return f
+	}
 	if ev, ok := c.fromEnv[flag]; ok {
 		return ev
 	}
@@ -152,11 +298,19 @@ func (c *Config) Validate() error {
 	if c.DemoCustomers < 0 {
 		errs = append(errs, fmt.Errorf("%s: must not be negative", c.setting("demo-customers", c.DemoCustomers)))
 	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("%s: must be positive", c.setting("shutdown-timeout", c.ShutdownTimeout)))
+	}
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s: must be positive", c.setting("idle-timeout", c.IdleTimeout)))
 	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("%s: want text or json", c.setting("log-format", c.LogFormat)))
 	}
 	if c.Key != "" {
 		if _, err := store.ParseKey(c.Key); err != nil {
@@ -172,7 +326,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.TelegramWebhookListen != "" && c.TelegramWebhookSecret == "" {
-		errs = append(errs, fmt.Errorf("%s needs --telegram-webhook-secret (TELEGRAM_WEBHOOK_SECRET)", c.name("telegram-webhook-listen")))
+		errs = append(errs, fmt.Errorf("%s needs --telegram-webhook-secret or --telegram-webhook-secret-file (TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_FILE)", c.name("telegram-webhook-listen")))
+	}
+	if c.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("%s: want host:port, such as 127.0.0.1:9090 or :9090", c.setting("metrics-listen", c.MetricsListen)))
+		}
 	}
 	if err := writableDir(c.DataDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", c.setting("data-dir", c.DataDir), err))

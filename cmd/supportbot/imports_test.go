@@ -21,8 +21,11 @@ func TestImportRules(t *testing.T) {
 		"supportbot/locales":                   {},
 	}
 	sdkOwner := map[string]string{
-		"github.com/go-telegram/bot": "supportbot/bot/telegram",
-		"go.etcd.io/bbolt":           "supportbot/store",
+		"github.com/go-telegram/bot":          "supportbot/bot/telegram",
+		"go.etcd.io/bbolt":                    "supportbot/store",
+		"github.com/prometheus/client_golang": "supportbot/cmd/supportbot",
+		"github.com/prometheus/common":        "supportbot/cmd/supportbot",
+		"github.com/prometheus/client_model":  "supportbot/cmd/supportbot",
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "supportbot/...").Output()
 	if err != nil {

@@ -6,7 +6,7 @@
 //
 //	supportbot [flags]                          run the bot
 //	supportbot demo-portal --listen host:port   serve the demo portal alone
-//	supportbot load --users N --duration D      measure the bot under load
+//	supportbot backup --to FILE                 copy the session database, running or not
 //	supportbot help                             list the commands and flags
 package main
 
@@ -16,15 +16,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
+	// The first SIGINT or SIGTERM starts a graceful shutdown (see Run); once
+	// it has begun, a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:
@@ -41,13 +43,13 @@ func main() {
 var errUsage = errors.New("usage")
 
 // commands are the subcommands run dispatches.
-var commands = []string{"demo-portal", "load", "help"}
+var commands = []string{"demo-portal", "backup", "help"}
 
 // mainUsage heads the usage of a plain run; the flags follow.
 const mainUsage = `Usage:
   supportbot [flags]              run the bot: a chat in this terminal, or on Telegram with --telegram-token
   supportbot demo-portal [flags]  serve the embedded demo portal alone
-  supportbot load [flags]         measure the whole bot under load
+  supportbot backup --to FILE     copy the session database, also while the bot runs
   supportbot help                 print this help
 
 "supportbot <command> -h" lists a command's flags.
@@ -70,8 +72,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		switch args[0] {
 		case "demo-portal":
 			return runDemoPortal(ctx, args[1:], stdout, stderr)
-		case "load":
-			return runLoad(ctx, args[1:], stdout, stderr)
+		case "backup":
+			return runBackup(ctx, args[1:], stdout, stderr)
 		case "help":
 			args = []string{"-h"}
 		}
@@ -82,6 +84,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
+		m.Close() // what Open started
 		return err
 	}
 	runErr := m.Run(ctx)
@@ -128,8 +131,4 @@ func orStderr(w io.Writer) io.Writer {
 		return os.Stderr
 	}
 	return w
-}
-
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -103,7 +103,6 @@ func fastOptions(o *telegram.Options) {
 	o.GlobalPerSecond = 1_000_000
 	o.PollTimeout = 5 * time.Second
 	o.RetryBackoff = time.Millisecond
-	o.FlushTimeout = 5 * time.Second
 }
 
 // app is a Main running against a fake Bot API.
@@ -124,6 +123,7 @@ func config(srv *telegramtest.Server, dir string) Config {
 	c.LogLevel = "debug"
 	c.TelegramToken = telegramtest.Token
 	c.TelegramAPIURL = srv.URL
+	c.ShutdownTimeout = 5 * time.Second
 	return c
 }
 
@@ -700,8 +700,9 @@ func TestRestartDeliversPending(t *testing.T) {
 // the machine's environment does not leak into a test.
 func clearEnv(t *testing.T) {
 	for _, name := range []string{"SUPPORTBOT_DATA_DIR", "SUPPORTBOT_LANG", "PORTAL_URL", "SUPPORTBOT_KEY",
-		"SUPPORTBOT_LOG_LEVEL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_LISTEN",
-		"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL"} {
+		"SUPPORTBOT_LOG_LEVEL", "SUPPORTBOT_LOG_FORMAT", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_LISTEN",
+		"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL", "SUPPORTBOT_SHUTDOWN_TIMEOUT",
+		"SUPPORTBOT_KEY_FILE", "TELEGRAM_BOT_TOKEN_FILE", "TELEGRAM_WEBHOOK_SECRET_FILE"} {
 		t.Setenv(name, "")
 	}
 }

@@ -11,16 +11,18 @@ import (
 func (m *Main) openTelegram() error {
 	c := &m.Config
 	opt := telegram.Options{
-		APIURL:      c.TelegramAPIURL,
-		Logger:      m.Logger,
-		DefaultLang: c.Lang,
-		Now:         m.Now,
+		APIURL:       c.TelegramAPIURL,
+		Logger:       m.Logger,
+		DefaultLang:  c.Lang,
+		Now:          m.Now,
+		FlushTimeout: c.ShutdownTimeout,
 		Webhook: telegram.Webhook{
 			Listen: c.TelegramWebhookListen,
 			Secret: c.TelegramWebhookSecret,
 			URL:    c.TelegramWebhookURL,
 		},
 	}
+	m.observeTelegram(&opt)
 	if m.TelegramOptions != nil {
 		m.TelegramOptions(&opt)
 	}
@@ -30,8 +32,13 @@ func (m *Main) openTelegram() error {
 }
 
 // runTelegram registers the command menu and serves Telegram until ctx is
-// done; in-flight updates finish and queued replies are flushed first.
+// done; then it takes no new updates, lets those in flight finish and
+// sends the pending replies for up to Config.ShutdownTimeout.
 func (m *Main) runTelegram(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		m.Logger.Info("shutting down: finishing updates in flight, then sending pending replies", "timeout", m.Config.ShutdownTimeout)
+	})
+	defer stop()
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	if err := m.Telegram.SetCommands(cctx); err != nil && ctx.Err() == nil {
 		m.Logger.Warn("set telegram commands", "err", err)

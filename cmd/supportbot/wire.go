@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,12 @@ type Main struct {
 	// TelegramOptions, if set, adjusts the Telegram channel's options
 	// (tests tighten its limits).
 	TelegramOptions func(*telegram.Options)
+	// ReadyEvery is how long /readyz keeps a verdict before checking the
+	// store, the portal and Telegram again (default 5 s).
+	ReadyEvery time.Duration
+	// MetricsAddr is the address /metrics is served on, set by Open when
+	// Config.MetricsListen is set (its port chosen if that one was 0).
+	MetricsAddr string
 
 	Logger     *slog.Logger
 	Telegram   *telegram.Channel
@@ -46,7 +54,11 @@ type Main struct {
 	stopPortal func(context.Context) error
 	banner     string
 	notes      map[string]console.Notes
-	logFile    *os.File // the terminal chat's log, if logs go there
+	logFile    *os.File      // the terminal chat's log, if logs go there
+	repeats    *repeatFilter // holds back repeated warnings of Logger, if Open built it
+	backups    *backupServer // serves `supportbot backup` while the database is open
+	metrics    *metrics      // if Config.MetricsListen is set
+	metricsLn  net.Listener  // where Run serves them
 }
 
 // NewMain returns a Main with the default configuration.
@@ -67,8 +79,9 @@ func (m *Main) Open(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.Logger = newLogger(w, level)
+		m.Logger, m.repeats = newLogger(w, level, c.LogFormat)
 	}
+	m.warnArgvSecrets()
 	key, err := m.key()
 	if err != nil {
 		return err
@@ -80,10 +93,19 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.backups, err = serveBackups(c.DataDir, m.DB, m.Logger); err != nil {
+		// The bot runs on; `supportbot backup` says it cannot copy.
+		m.Logger.Warn("backups of the running bot not served", "socket", c.socketPath(), "err", err)
+	}
+	if err := m.openMetrics(); err != nil {
+		return err
+	}
 	m.PortalURL = c.PortalURL
 	if m.PortalURL == "" {
 		srv := demo.New(demo.Options{ExtraCustomers: c.DemoCustomers, Now: m.Now, TokenKey: demoTokenKey(key)})
-		m.PortalURL, m.stopPortal, err = demo.Listen(ctx, "127.0.0.1:0", srv)
+		// Close stops it, after the updates in flight at a shutdown have
+		// finished with it: not ctx, which ends when the shutdown begins.
+		m.PortalURL, m.stopPortal, err = demo.Listen(context.WithoutCancel(ctx), "127.0.0.1:0", srv)
 		if err != nil {
 			return fmt.Errorf("start demo portal: %w", err)
 		}
@@ -91,7 +113,8 @@ func (m *Main) Open(ctx context.Context) error {
 	// Many chats call the one portal host at once: keep their connections.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 128
-	m.Portal = portal.NewClient(m.PortalURL, portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}))
+	m.Portal = portal.NewClient(m.PortalURL, append(m.portalOptions(),
+		portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}))...)
 	bundle, err := locales.Load()
 	if err != nil {
 		return err
@@ -110,6 +133,7 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout: c.IdleTimeout,
 		Now:         m.Now,
 		Logger:      m.Logger,
+		Observer:    m.botObserver(),
 	})
 	if err != nil {
 		return err
@@ -118,6 +142,23 @@ func (m *Main) Open(ctx context.Context) error {
 		return m.openTelegram()
 	}
 	return nil
+}
+
+// warnArgvSecrets logs, once, that the secrets given on the command line
+// show in ps, and where else to give them.
+func (m *Main) warnArgvSecrets() {
+	flags := m.Config.argvSecrets
+	if len(flags) == 0 {
+		return
+	}
+	var given, instead []string
+	for _, f := range flags {
+		ev := flagEnv[f]
+		given = append(given, "--"+f)
+		instead = append(instead, fmt.Sprintf("--%s-file, %s_FILE or %s", f, ev, ev))
+	}
+	m.Logger.Warn("secrets on the command line are visible to every user of this machine (ps); give them in a file or the environment instead",
+		"flags", strings.Join(given, ", "), "instead", strings.Join(instead, "; "))
 }
 
 func (m *Main) key() ([]byte, error) {
@@ -132,7 +173,13 @@ func (m *Main) key() ([]byte, error) {
 }
 
 // Run serves customers until ctx is done (or, in the terminal, stdin ends).
+// On Telegram it then drains before returning: no new updates are taken,
+// those in flight finish, and pending replies are sent for up to
+// Config.ShutdownTimeout; what is left stays in the store for the next
+// start. Close the store after Run returns.
 func (m *Main) Run(ctx context.Context) error {
+	// The metrics are served until Run returns, the drain included.
+	defer m.serveMetrics()()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -245,8 +292,18 @@ func (m *Main) Close() error {
 		errs = append(errs, m.stopPortal(ctx))
 		cancel()
 	}
+	if m.backups != nil {
+		errs = append(errs, m.backups.Close()) // before the database closes under a copy
+		m.backups = nil
+	}
+	if m.metricsLn != nil {
+		m.metricsLn.Close() // if Run never served it; else already closed
+	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.repeats != nil {
+		m.repeats.flush() // say how many warnings were held back
 	}
 	if m.logFile != nil {
 		errs = append(errs, m.logFile.Close())

@@ -224,6 +224,9 @@ type readiness struct {
 	every  time.Duration
 	now    func() time.Time
 	log    *slog.Logger
+	// draining reports a shutdown under way: not ready, whatever the
+	// checks say, so a load balancer stops sending work at once.
+	draining func() bool
 
 	mu      sync.Mutex // held while checking: one round at a time
 	checked time.Time
@@ -231,7 +234,12 @@ type readiness struct {
 }
 
 func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	reason := r.verdict(req.Context())
+	var reason string
+	if r.draining != nil && r.draining() {
+		reason = "shutting down"
+	} else {
+		reason = r.verdict(req.Context())
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if reason != "" {
@@ -334,7 +342,7 @@ func (m *Main) metricsHandler() http.Handler {
 	if every == 0 {
 		every = defaultReadyEvery
 	}
-	ready := &readiness{checks: checks, every: every, now: time.Now, log: m.Logger}
+	ready := &readiness{checks: checks, every: every, now: time.Now, log: m.Logger, draining: m.draining.Load}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

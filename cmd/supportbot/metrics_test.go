@@ -368,3 +368,28 @@ func TestMetricsListenValidated(t *testing.T) {
 		}
 	})
 }
+
+// TestReadinessDraining: once shutdown begins /readyz answers 503 at once,
+// however healthy the dependencies, so no new work is routed here.
+func TestReadinessDraining(t *testing.T) {
+	var draining atomic.Bool
+	r := &readiness{
+		every:    time.Hour,
+		now:      time.Now,
+		log:      slog.New(slog.DiscardHandler),
+		checks:   []readyCheck{{"store", func(context.Context) error { return nil }}},
+		draining: draining.Load,
+	}
+	probe := func() (int, string) {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, _ := probe(); code != http.StatusOK {
+		t.Fatalf("before shutdown: %d, want 200", code)
+	}
+	draining.Store(true)
+	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, "shutting down") {
+		t.Errorf("while draining: %d %q, want 503 shutting down", code, body)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -59,6 +60,7 @@ type Main struct {
 	backups    *backupServer // serves `supportbot backup` while the database is open
 	metrics    *metrics      // if Config.MetricsListen is set
 	metricsLn  net.Listener  // where Run serves them
+	draining   atomic.Bool   // set once Run begins to stop; /readyz answers 503
 }
 
 // NewMain returns a Main with the default configuration.
@@ -182,10 +184,15 @@ func (m *Main) Run(ctx context.Context) error {
 	defer m.serveMetrics()()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		m.expireLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		m.draining.Store(true) // /readyz says so while the drain runs
 	}()
 	// Stop the expiry loop before returning, so Close never races it.
 	defer wg.Wait()

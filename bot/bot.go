@@ -35,6 +35,16 @@ type Inbound struct {
 	// Unsupported marks content the bot cannot read (a photo, a sticker, a
 	// voice note...); the engine answers it with a short localised note.
 	Unsupported bool
+	// Caption is the text sent with Unsupported content (a photo's
+	// caption). It is never taken as an answer; it is only checked: a card
+	// number in it, or any caption at a password step, gets the message
+	// deleted.
+	Caption string
+	// Edited marks a customer's edit of an earlier message; Text (or
+	// Caption) is its new content and MessageID that message's id. The
+	// engine takes no edit as an answer: one holding a card number is
+	// deleted with a warning, any other is answered with a short note.
+	Edited bool
 }
 
 // Button is one choice offered under a reply.

@@ -1,10 +1,11 @@
 package bot
 
 // looksLikeCard reports whether text holds a payment card number: a run of
-// 13 to 19 digits, optionally grouped by single spaces or dashes, passing the
-// Luhn check. Longer digit runs (ICCIDs are 19–20 digits and start with 89)
-// are still checked, so an ICCID that passes Luhn is only a card if it is 19
-// digits or fewer and does not start with 89.
+// 13 to 19 digits, optionally grouped by single spaces, dashes or dots
+// (4111.1111.1111.1111), passing the Luhn check. Longer digit runs (ICCIDs
+// are 19–20 digits and start with 89) are still checked, so an ICCID that
+// passes Luhn is only a card if it is 19 digits or fewer and does not start
+// with 89.
 func looksLikeCard(text string) bool {
 	var digits []byte
 	check := func() bool {
@@ -18,7 +19,7 @@ func looksLikeCard(text string) bool {
 		switch {
 		case c >= '0' && c <= '9':
 			digits = append(digits, c)
-		case (c == ' ' || c == '-') && len(digits) > 0 && i+1 < len(text) && text[i+1] >= '0' && text[i+1] <= '9':
+		case (c == ' ' || c == '-' || c == '.') && len(digits) > 0 && i+1 < len(text) && text[i+1] >= '0' && text[i+1] <= '9':
 			// a separator inside a grouped number
 		default:
 			if check() {

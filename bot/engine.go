@@ -64,7 +64,7 @@ var engineMsgs = []string{
 	"common.welcome", "common.expired", "common.stale", "common.unknown",
 	"common.unknown_command", "common.use_buttons", "common.stale_step", "common.cancelled",
 	"common.resume", "common.idle_kept", "common.btn.continue", "common.did_you_mean",
-	"common.too_many_attempts", "common.card_warning", "common.unsupported",
+	"common.too_many_attempts", "common.card_warning", "common.unsupported", "common.edited",
 	"common.btn.back", "common.btn.cancel", "common.btn.menu", "common.btn.retry",
 	"common.btn.prev", "common.btn.next", "common.date", "common.datetime",
 	"help.text", "language.prompt", "language.set", "language.name.en", "language.name.he",
@@ -322,6 +322,12 @@ func (e *Engine) Deactivate(ctx context.Context, key string) error {
 // Pending returns up to limit undelivered replies, oldest first.
 func (e *Engine) Pending(ctx context.Context, limit int) ([]Envelope, error) {
 	return e.store.Pending(ctx, limit)
+}
+
+// PendingAfter returns up to limit undelivered replies with an ID above
+// after, oldest first: the next page after the reply with ID after.
+func (e *Engine) PendingAfter(ctx context.Context, after uint64, limit int) ([]Envelope, error) {
+	return e.store.PendingAfter(ctx, after, limit)
 }
 
 // Delivered removes delivered replies from the outbox.

@@ -173,6 +173,10 @@ func (in Secret) typed(ctx context.Context, r *run, at step, text string) error 
 	return r.accept(ctx, at, "", "")
 }
 
+// maxPage bounds the page a List button may ask for: 50,000 options at
+// pageSize 5, more than any customer's list.
+const maxPage = 10_000
+
 // List shows the Options its Enter sets on the Turn as buttons, a page at
 // a time; choosing one stores its value in Vars[Var] and fires next.
 type List struct {
@@ -213,8 +217,10 @@ func (in List) press(ctx context.Context, r *run, at step, kind, val string) (bo
 		}
 		return true, r.accept(ctx, at, in.Var, val)
 	case kindPage:
+		// No list the bot draws reaches maxPage: a higher number is a
+		// forged or damaged button, stale, and never asked of the portal.
 		n, err := strconv.Atoi(val)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > maxPage {
 			return false, nil
 		}
 		if at.fr.Pages == nil {

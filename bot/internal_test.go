@@ -13,6 +13,13 @@ func TestLooksLikeCard(t *testing.T) {
 		{"4111111111111111", true},
 		{"my card is 4111 1111 1111 1111 thanks", true},
 		{"4111-1111-1111-1111", true},
+		{"4111.1111.1111.1111", true},
+		{"card: 4111.1111.1111.1111.", true},
+		{"5500.0000.0000.0004 exp 12.27", true},
+		{"4111.1111.1111.1112", false},  // fails Luhn
+		{"20.3.2027", false},            // a date
+		{"192.168.100.200", false},      // an address, too short
+		{"4111..1111.1111.1111", false}, // not one grouped number
 		{"5500 0000 0000 0004", true},
 		{"378282246310005", true},          // Amex, 15 digits
 		{"4111111111111112", false},        // fails Luhn

@@ -14,8 +14,8 @@ import (
 type Observer interface {
 	// Update is called for every inbound update, redelivered ones
 	// included: channel is the conversation key's prefix ("telegram",
-	// "console"), kind one of UpdateText, UpdateButton, UpdateCommand and
-	// UpdateUnsupported.
+	// "console"), kind one of UpdateText, UpdateButton, UpdateCommand,
+	// UpdateUnsupported and UpdateEdited.
 	Update(channel, kind string)
 	// Duplicate is called for a redelivered update id, which changes
 	// nothing.
@@ -41,6 +41,7 @@ const (
 	UpdateButton      = "button"      // a pressed button
 	UpdateCommand     = "command"     // a slash command
 	UpdateUnsupported = "unsupported" // content the bot cannot read
+	UpdateEdited      = "edited"      // an edit of an earlier message
 )
 
 // How a flow left the stack, as Observer.FlowEnded reports it. A flow
@@ -113,6 +114,8 @@ func (e *Engine) report(events []flowEvent) {
 // updateKind classifies in for Observer.Update.
 func updateKind(in Inbound) string {
 	switch {
+	case in.Edited:
+		return UpdateEdited
 	case in.Unsupported:
 		return UpdateUnsupported
 	case in.Data != "":

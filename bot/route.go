@@ -73,16 +73,28 @@ func (r *run) handle(ctx context.Context) error {
 	s.Inactive = false
 	text := strings.TrimSpace(in.Text)
 	cmd, _ := splitCommand(text)
-	card := looksLikeCard(text)
+	card := looksLikeCard(text) || looksLikeCard(in.Caption)
+	if in.Edited {
+		// An edit is no answer (the journey may have moved on since the
+		// message): only a card number in it matters.
+		if card {
+			r.del(in.MessageID)
+			r.say("common.card_warning", nil)
+			return nil
+		}
+		r.say("common.edited", nil)
+		return nil
+	}
 	// An answer kept over an idle pause is for Continue only: anything
 	// else the customer does instead forgets it.
 	if fr := s.Top(); fr != nil && in.Data != dataCmd+cmdResume {
 		delete(fr.Vars, varPending)
 		delete(fr.Vars, varPendingData)
 	}
-	// Whatever is typed where a password is expected is deleted, even a
-	// command or text arriving after the step timed out.
-	if at, ok := r.active(); ok && at.traits().secret && in.Data == "" && !in.Unsupported {
+	// Whatever is sent where a password is expected is deleted, even a
+	// command or text arriving after the step timed out, and content the
+	// bot cannot read: a photo's caption, a voice note may hold it too.
+	if at, ok := r.active(); ok && at.traits().secret && in.Data == "" {
 		r.del(in.MessageID)
 	}
 	if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
@@ -106,19 +118,19 @@ func (r *run) handle(ctx context.Context) error {
 		}
 	}
 	switch {
-	case in.Unsupported:
-		r.say("common.unsupported", nil)
-		if s.Top() == nil {
-			return r.menu()
-		}
-		return nil
 	case in.Data != "":
 		return r.press(ctx, in.Data)
-	case card:
+	case card: // typed, or in a photo's caption
 		r.del(in.MessageID)
 		r.say("common.card_warning", nil)
 		if _, ok := r.active(); ok {
 			return r.enter(ctx) // and on with the step they were at
+		}
+		return nil
+	case in.Unsupported:
+		r.say("common.unsupported", nil)
+		if s.Top() == nil {
+			return r.menu()
 		}
 		return nil
 	case utf8.RuneCountInString(text) > MaxText:

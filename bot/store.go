@@ -25,6 +25,9 @@ type Store interface {
 	Commit(ctx context.Context, c Commit) ([]Envelope, error)
 	// Pending returns up to limit undelivered envelopes in ID order.
 	Pending(ctx context.Context, limit int) ([]Envelope, error)
+	// PendingAfter returns up to limit undelivered envelopes with an ID
+	// above after, in ID order.
+	PendingAfter(ctx context.Context, after uint64, limit int) ([]Envelope, error)
 	// Delivered removes delivered envelopes from the outbox.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Expire deletes sessions not updated since before and returns how many.

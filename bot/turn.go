@@ -41,10 +41,11 @@ func (t *Turn) Set(name, value string) {
 	t.frame.Vars[name] = value
 }
 
-// Page returns the 1-based page a list state shows.
+// Page returns the 1-based page a list state shows, at most maxPage (a
+// page saved beyond it is shown as the last page there is).
 func (t *Turn) Page() int {
 	if p := t.frame.Pages[t.frame.State]; p > 1 {
-		return p
+		return min(p, maxPage)
 	}
 	return 1
 }

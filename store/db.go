@@ -17,8 +17,12 @@ import (
 const (
 	// DefaultTimeout is how long Open waits for the file lock.
 	DefaultTimeout = time.Second
-	// DefaultHandledWindow is how many handled update ids are kept per channel.
-	DefaultHandledWindow = 100_000
+	// DefaultHandledTTL is how long a handled update id is remembered. It is
+	// at most a week on purpose: after a week without updates Telegram
+	// starts its update ids afresh at a random value, and an id remembered
+	// from before that silence would drop a new update that reuses it.
+	// Telegram redelivers an update for 24 hours at most.
+	DefaultHandledTTL = 7 * 24 * time.Hour
 	// DefaultMaxBatchSize is the most Commits combined into one transaction
 	// in Batch mode. With 200 concurrent conversations, 200 commits per
 	// transaction and DefaultMaxBatchDelay gave the best throughput measured
@@ -66,21 +70,22 @@ type Options struct {
 	// MaxBatchDelay is the longest a Commit in Batch mode waits for others.
 	// Zero means DefaultMaxBatchDelay.
 	MaxBatchDelay time.Duration
-	// HandledWindow is how many handled update ids are kept per channel; the
-	// lowest are forgotten first. Zero means DefaultHandledWindow.
-	HandledWindow int
+	// HandledTTL is how long a handled update id is remembered, counted
+	// from its commit, whatever its value: an older one is no longer a
+	// duplicate, and ExpireHandled deletes it. Zero means DefaultHandledTTL.
+	HandledTTL time.Duration
 	// Now is the clock; nil means time.Now. It stamps handled update ids and
-	// sessions committed with a zero Updated.
+	// sessions committed with a zero Updated, and ages handled ids.
 	Now func() time.Time
 }
 
 // DB is a bbolt-backed bot.Store. Its methods are safe for concurrent use.
 type DB struct {
-	bolt   *bbolt.DB
-	aead   cipher.AEAD
-	batch  bool
-	window int
-	now    func() time.Time
+	bolt  *bbolt.DB
+	aead  cipher.AEAD
+	batch bool
+	ttl   time.Duration // of a handled update id
+	now   func() time.Time
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -139,11 +144,11 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 
 	db := &DB{
-		bolt:   b,
-		aead:   aead,
-		batch:  opt.Batch,
-		window: orDefault(opt.HandledWindow, DefaultHandledWindow),
-		now:    opt.Now,
+		bolt:  b,
+		aead:  aead,
+		batch: opt.Batch,
+		ttl:   orDefault(opt.HandledTTL, DefaultHandledTTL),
+		now:   opt.Now,
 	}
 	if db.now == nil {
 		db.now = time.Now

@@ -11,9 +11,10 @@
 //	sessions  "channel:chatID" → JSON of bot.Session, "v" = bot.SchemaVersion;
 //	          Token holds "enc:v1:" + base64(nonce ‖ AES-256-GCM ciphertext)
 //	handled   one nested bucket per channel (the key before the first ':'):
-//	          8-byte big-endian update id → 8-byte big-endian Unix seconds;
-//	          the nested bucket's sequence counts its ids, and ids beyond
-//	          Options.HandledWindow are pruned, lowest first
+//	          8-byte big-endian update id → 8-byte big-endian Unix seconds
+//	          of its commit; an id counts as handled for Options.HandledTTL
+//	          (7 days) after its commit, whatever its value, and
+//	          DB.ExpireHandled deletes the older ones
 //	outbox    8-byte big-endian envelope ID (the bucket's sequence) → JSON of
 //	          bot.Envelope
 //

@@ -71,7 +71,7 @@ func (db *DB) decodeSession(key string, raw []byte) (bot.Session, error) {
 }
 
 // Handled reports whether updateID was committed for the channel of key (the
-// part before the first ':') and is still within the handled window. A zero
+// part before the first ':') less than Options.HandledTTL ago. A zero
 // updateID is never handled.
 func (db *DB) Handled(ctx context.Context, key string, updateID int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -84,10 +84,11 @@ func (db *DB) Handled(ctx context.Context, key string, updateID int64) (bool, er
 	if err != nil {
 		return false, err
 	}
+	now := db.now()
 	var ok bool
 	err = db.bolt.View(func(tx *bbolt.Tx) error {
 		hb := tx.Bucket(bucketHandled).Bucket([]byte(channel))
-		ok = hb != nil && hb.Get(itob(uint64(updateID))) != nil
+		ok = hb != nil && db.remembered(hb.Get(itob(uint64(updateID))), now)
 		return nil
 	})
 	if err != nil {
@@ -142,9 +143,10 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 		return nil, fmt.Errorf("commit session %s: %v", key, err)
 	}
 	var id, stamp []byte
+	now := db.now()
 	if c.UpdateID != 0 {
 		id = itob(uint64(c.UpdateID))
-		stamp = itob(uint64(db.now().Unix()))
+		stamp = itob(uint64(now.Unix()))
 	}
 
 	var out []bot.Envelope
@@ -156,10 +158,12 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 			if err != nil {
 				return err
 			}
-			if hb.Get(id) != nil {
+			if db.remembered(hb.Get(id), now) {
 				return bot.ErrDuplicate
 			}
-			if err := db.recordHandled(hb, id, stamp); err != nil {
+			// A new id, or one handled so long ago that it is no longer a
+			// duplicate: (re)stamp it.
+			if err := hb.Put(id, stamp); err != nil {
 				return err
 			}
 		}
@@ -198,35 +202,109 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 	return out, nil
 }
 
-// recordHandled adds the new update id to the channel bucket hb, whose
-// sequence counts its ids, and deletes the lowest ids beyond the window.
-func (db *DB) recordHandled(hb *bbolt.Bucket, id, stamp []byte) error {
-	if err := hb.Put(id, stamp); err != nil {
-		return err
+// remembered reports whether a handled id whose stored value is stamp (its
+// commit time in Unix seconds) still counts as handled at now: for
+// Options.HandledTTL after its commit. A missing or malformed stamp does
+// not.
+func (db *DB) remembered(stamp []byte, now time.Time) bool {
+	if len(stamp) != 8 {
+		return false
 	}
-	n := hb.Sequence() + 1
-	if n > uint64(db.window) {
-		c := hb.Cursor()
-		for k, _ := c.First(); k != nil && n > uint64(db.window); k, _ = c.First() {
-			if err := c.Delete(); err != nil {
-				return err
+	at := time.Unix(int64(binary.BigEndian.Uint64(stamp)), 0)
+	return now.Before(at.Add(db.ttl))
+}
+
+// sweepChunk bounds the handled ids ExpireHandled looks at in one
+// transaction, so commits never wait long for the writer lock.
+const sweepChunk = 10_000
+
+// ExpireHandled deletes the handled update ids committed Options.HandledTTL
+// or longer ago (they no longer count as handled, deleted or not) and
+// returns how many it deleted. It runs in short transactions, so it may be
+// called while the bot commits; run it periodically.
+func (db *DB) ExpireHandled(ctx context.Context) (int, error) {
+	now := db.now()
+	var channels [][]byte
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketHandled).ForEachBucket(func(k []byte) error {
+			channels = append(channels, bytes.Clone(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire handled updates: %v", err)
+	}
+	n := 0
+	for _, channel := range channels {
+		var from []byte // the first key of the next chunk; nil: from the start
+		for {
+			if err := ctx.Err(); err != nil {
+				return n, err
 			}
-			n--
+			var next []byte
+			var deleted int
+			err := db.bolt.Update(func(tx *bbolt.Tx) error {
+				next, deleted = nil, 0
+				hb := tx.Bucket(bucketHandled).Bucket(channel)
+				if hb == nil {
+					return nil
+				}
+				c := hb.Cursor()
+				k, v := c.First()
+				if from != nil {
+					k, v = c.Seek(from)
+				}
+				var old [][]byte
+				for i := 0; k != nil && i < sweepChunk; k, v = c.Next() {
+					if !db.remembered(v, now) {
+						old = append(old, bytes.Clone(k))
+					}
+					i++
+				}
+				if k != nil {
+					next = bytes.Clone(k)
+				}
+				// Delete after the scan: deleting under a moving cursor skips keys.
+				for _, k := range old {
+					if err := hb.Delete(k); err != nil {
+						return err
+					}
+				}
+				deleted = len(old)
+				return nil
+			})
+			if err != nil {
+				return n, fmt.Errorf("expire handled updates of %s: %v", channel, err)
+			}
+			n += deleted
+			if next == nil {
+				break
+			}
+			from = next
 		}
 	}
-	return hb.SetSequence(n)
+	return n, nil
 }
 
 // Pending returns up to limit undelivered envelopes in ID order; limit <= 0
 // means all of them.
 func (db *DB) Pending(ctx context.Context, limit int) ([]bot.Envelope, error) {
+	return db.PendingAfter(ctx, 0, limit)
+}
+
+// PendingAfter returns up to limit undelivered envelopes with an ID above
+// after, in ID order; limit <= 0 means all of them.
+func (db *DB) PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if after == ^uint64(0) {
+		return nil, nil // no ID above
 	}
 	var out []bot.Envelope
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		for k, v := c.Seek(itob(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var e bot.Envelope
 			// Unmarshal copies; nothing refers to v after the transaction.
 			if err := json.Unmarshal(v, &e); err != nil {

@@ -385,58 +385,163 @@ func TestLoadRejects(t *testing.T) {
 	}
 }
 
-func TestHandledWindow(t *testing.T) {
+// TestHandledExpiresByAge: a handled update id is remembered for
+// HandledTTL whatever its value — an id lower than every one before (as
+// Telegram sends after a week of silence) is still a duplicate when it
+// comes again —, then no longer counts, and ExpireHandled deletes it.
+func TestHandledExpiresByAge(t *testing.T) {
+	const ttl = 7 * 24 * time.Hour
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
+			var mu sync.Mutex
+			now := t0
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
 			opt := mode.opt
-			opt.HandledWindow = 3
+			opt.Now, opt.HandledTTL = clock, ttl
 			db := mustOpen(t, opt)
 			ctx := context.Background()
-			commit := func(key string, id int64) {
+			commit := func(key string, id int64) error {
 				t.Helper()
-				if _, err := db.Commit(ctx, bot.Commit{Session: bot.Session{Key: key}, UpdateID: id}); err != nil {
+				_, err := db.Commit(ctx, bot.Commit{Session: bot.Session{Key: key}, UpdateID: id})
+				if err != nil && !errors.Is(err, bot.ErrDuplicate) {
 					t.Fatalf("Commit(%s, %d): %v", key, id, err)
 				}
+				return err
 			}
-			for id := int64(1); id <= 5; id++ {
-				commit("telegram:1", id)
-			}
-			commit("slack:1", 1)
-			commit("slack:1", 2)
-			// 2 was forgotten, so it commits again, and is the lowest, so
-			// it is forgotten at once.
-			commit("telegram:1", 2)
-
-			got := map[string][]bool{}
-			for _, key := range []string{"telegram:1", "slack:1"} {
-				for id := int64(0); id <= 6; id++ {
+			handled := func(key string, ids ...int64) []bool {
+				t.Helper()
+				var got []bool
+				for _, id := range ids {
 					ok, err := db.Handled(ctx, key, id)
 					if err != nil {
 						t.Fatal(err)
 					}
-					got[key] = append(got[key], ok)
+					got = append(got, ok)
 				}
+				return got
 			}
-			want := map[string][]bool{
-				//            0      1      2      3     4     5     6
-				"telegram:1": {false, false, false, true, true, true, false},
-				"slack:1":    {false, true, true, false, false, false, false},
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Handled(key, 0…6) (-want +got):\n%s", diff)
+			keys := func() int {
+				t.Helper()
+				n := 0
+				if err := db.bolt.View(func(tx *bbolt.Tx) error {
+					return tx.Bucket(bucketHandled).ForEachBucket(func(k []byte) error {
+						n += tx.Bucket(bucketHandled).Bucket(k).Stats().KeyN
+						return nil
+					})
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return n
 			}
 
-			// The bucket holds exactly the window, and its sequence counts it.
-			if err := db.bolt.View(func(tx *bbolt.Tx) error {
-				hb := tx.Bucket(bucketHandled).Bucket([]byte("telegram"))
-				if n, seq := hb.Stats().KeyN, hb.Sequence(); n != 3 || seq != 3 {
-					t.Errorf("telegram bucket: %d keys, sequence %d; want 3 and 3", n, seq)
+			for id := int64(900_000_001); id <= 900_000_004; id++ {
+				if err := commit("telegram:1", id); err != nil {
+					t.Fatalf("Commit(%d) = %v, want it committed", id, err)
 				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
+			}
+			advance(time.Hour)
+			// Ids below the lowest handled one, as after Telegram starts afresh.
+			for _, id := range []int64{5, 3} {
+				if err := commit("telegram:1", id); err != nil {
+					t.Fatalf("Commit(%d) = %v, want it committed", id, err)
+				}
+				if err := commit("telegram:1", id); !errors.Is(err, bot.ErrDuplicate) {
+					t.Errorf("Commit(%d) again = %v, want ErrDuplicate", id, err)
+				}
+			}
+			if err := commit("slack:1", 5); err != nil {
+				t.Errorf("Commit(slack 5) = %v, want it committed: channels are apart", err)
+			}
+			ids := []int64{3, 4, 5, 900_000_001, 900_000_004}
+			if diff := cmp.Diff([]bool{true, false, true, true, true}, handled("telegram:1", ids...)); diff != "" {
+				t.Errorf("Handled(3, 4, 5, 900000001, 900000004) an hour on (-want +got):\n%s", diff)
+			}
+
+			// A second before the first ids are a week old: all remembered.
+			advance(ttl - time.Hour - time.Second)
+			if diff := cmp.Diff([]bool{true, false, true, true, true}, handled("telegram:1", ids...)); diff != "" {
+				t.Errorf("Handled a second short of the TTL (-want +got):\n%s", diff)
+			}
+			if n, err := db.ExpireHandled(ctx); err != nil || n != 0 {
+				t.Errorf("ExpireHandled a second short of the TTL = %d, %v; want 0", n, err)
+			}
+			if err := commit("telegram:1", 900_000_002); !errors.Is(err, bot.ErrDuplicate) {
+				t.Errorf("Commit(900000002) a second short of the TTL = %v, want ErrDuplicate", err)
+			}
+
+			// A week after the first commits: those expired, even before a
+			// sweep, and the one committed an hour later not yet.
+			advance(time.Second)
+			if diff := cmp.Diff([]bool{true, false, true, false, false}, handled("telegram:1", ids...)); diff != "" {
+				t.Errorf("Handled at the TTL (-want +got):\n%s", diff)
+			}
+			// An expired id is new again and takes a new stamp.
+			if err := commit("telegram:1", 900_000_001); err != nil {
+				t.Errorf("Commit(900000001) after the TTL = %v, want it committed", err)
+			}
+			if n, err := db.ExpireHandled(ctx); err != nil || n != 3 {
+				t.Errorf("ExpireHandled at the TTL = %d, %v; want 3 (900000002…900000004)", n, err)
+			}
+			if got := keys(); got != 4 {
+				t.Errorf("%d handled ids stored after the sweep, want 4 (telegram 3, 5, 900000001; slack 5)", got)
+			}
+			advance(time.Hour)
+			if n, err := db.ExpireHandled(ctx); err != nil || n != 3 {
+				t.Errorf("ExpireHandled an hour later = %d, %v; want 3 (telegram 3, 5; slack 5)", n, err)
+			}
+			if diff := cmp.Diff([]bool{false, false, false, true, false}, handled("telegram:1", ids...)); diff != "" {
+				t.Errorf("Handled after the second sweep (-want +got):\n%s", diff)
+			}
+			if got := keys(); got != 1 {
+				t.Errorf("%d handled ids stored after the second sweep, want 1", got)
 			}
 		})
+	}
+}
+
+// TestExpireHandledInChunks: a sweep over more ids than one transaction
+// looks at deletes every expired one and keeps the rest.
+func TestExpireHandledInChunks(t *testing.T) {
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db := mustOpen(t, Options{Now: clock, HandledTTL: time.Hour, NoSync: true})
+	// Every third id is an hour younger than the others.
+	const n = 2*sweepChunk + 10
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		hb, err := tx.Bucket(bucketHandled).CreateBucket([]byte("telegram"))
+		if err != nil {
+			return err
+		}
+		for id := uint64(1); id <= n; id++ {
+			at := t0
+			if id%3 == 0 {
+				at = t0.Add(time.Hour)
+			}
+			if err := hb.Put(itob(id), itob(uint64(at.Unix()))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = t0.Add(time.Hour + time.Minute)
+	mu.Unlock()
+	got, err := db.ExpireHandled(context.Background())
+	if want := n - n/3; err != nil || got != want {
+		t.Errorf("ExpireHandled = %d, %v; want %d", got, err, want)
+	}
+	for _, id := range []int64{1, 3, sweepChunk, sweepChunk + 2, n - 1, n} {
+		ok, err := db.Handled(context.Background(), "telegram:1", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := id%3 == 0; ok != want {
+			t.Errorf("Handled(%d) = %t, want %t", id, ok, want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,8 +32,9 @@ type Engine interface {
 	// Notify commits one localised message (msgID from the locales) to a
 	// conversation's outbox and returns it.
 	Notify(ctx context.Context, key, msgID string, data map[string]any) ([]bot.Envelope, error)
-	// Pending returns up to limit undelivered envelopes in ID order.
-	Pending(ctx context.Context, limit int) ([]bot.Envelope, error)
+	// PendingAfter returns up to limit undelivered envelopes with an ID
+	// above after, in ID order.
+	PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error)
 	// Delivered removes delivered envelopes from the outbox.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Deactivate marks a conversation unreachable: the customer blocked the bot.
@@ -57,8 +59,48 @@ type Webhook struct {
 	// allows 1-256 characters A-Z, a-z, 0-9, _ and -.
 	Secret string
 	// URL, if set, is registered with setWebhook (with Secret) when Run
-	// starts. It must be https.
+	// starts; failures Telegram may recover from (429, 5xx, the network)
+	// are retried. It must be https, unless APIURL is a Bot API server of
+	// your own (a local server takes http webhooks); see CheckWebhookURL.
 	URL string
+	// Path is the only URL path the server on Listen answers (others get
+	// 404). Default: the path of URL, or "/" when URL is empty.
+	Path string
+	// IdleTimeout closes a kept-alive connection to Listen idle this long
+	// (default 60 s).
+	IdleTimeout time.Duration
+	// MaxConns caps the connections to Listen open at once; more wait to
+	// be accepted until one closes (default 100, the most Telegram opens
+	// with setWebhook's max_connections).
+	MaxConns int
+}
+
+// CheckWebhookURL reports whether u can be registered as the webhook of a
+// bot on the Bot API server apiURL ("" = DefaultAPIURL): an absolute
+// http(s) URL, https unless apiURL is a server other than Telegram's own
+// (a local Bot API server takes plain http webhooks).
+func CheckWebhookURL(apiURL, u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
+		return errors.New("want an https:// URL")
+	}
+	if p.Scheme == "http" && publicAPI(apiURL) {
+		return errors.New("must be https:// with Telegram's Bot API (http is for a Bot API server of your own)")
+	}
+	return nil
+}
+
+// publicAPI reports whether apiURL ("" = DefaultAPIURL) is Telegram's own
+// Bot API server.
+func publicAPI(apiURL string) bool {
+	if apiURL == "" {
+		return true
+	}
+	p, err := url.Parse(apiURL)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(p.Hostname(), "api.telegram.org")
 }
 
 // Options configure a Channel. The zero value polls the public Bot API.
@@ -81,15 +123,19 @@ type Options struct {
 	// DefaultLang is the language hint for updates that carry no
 	// language_code ("" = leave it to the engine).
 	DefaultLang string
-	// Now is the clock for rate limits and pauses (default time.Now).
+	// Now stamps when a reply was queued, for Backlog (default time.Now).
+	// Rate limits and 429 pauses run on the real clock, as their timers do.
 	Now func() time.Time
 
-	// PerChatInterval and PerChatBurst limit sending to one chat (defaults
-	// 1 s and 3).
+	// PerChatInterval and PerChatBurst limit sending to one chat: a burst,
+	// then one message per interval (defaults 1 s and 3; a negative
+	// interval: no limit).
 	PerChatInterval time.Duration
 	PerChatBurst    int
-	// GlobalPerSecond limits sending over all chats (default 30).
-	GlobalPerSecond int
+	// GlobalPerSecond limits sending over all chats, in messages a second,
+	// with a burst of as many (default 30; negative: no limit). A 429
+	// pauses all sending whatever the limits.
+	GlobalPerSecond float64
 	// PollTimeout is the getUpdates long-poll timeout (default 50 s).
 	PollTimeout time.Duration
 	// HandleTimeout bounds one Handle call (default 60 s).
@@ -97,8 +143,14 @@ type Options struct {
 	// RetryBackoff is the first wait before retrying a failed send or poll;
 	// it doubles per attempt (default 500 ms).
 	RetryBackoff time.Duration
-	// MaxAttempts bounds the tries of one send on 5xx and network errors
-	// before it is left in the outbox (default 5).
+	// MaxBackoff caps the wait between retries of a failing send (default
+	// 30 s): the wait after the nth failure is RetryBackoff doubled n-1
+	// times, at most MaxBackoff, of which a random half to all (jitter).
+	MaxBackoff time.Duration
+	// MaxAttempts is how many tries of one send may fail (5xx, network
+	// errors) before it is logged as an error (default 5). A send is
+	// retried for as long as Run runs; during the shutdown flush, once it
+	// has failed MaxAttempts times, it is left pending for the next start.
 	MaxAttempts int
 	// TypingDelay is how long handling an update may take before the chat
 	// shows "typing…" (default 300 ms; negative: at once). Quick answers
@@ -139,13 +191,13 @@ func (o *Options) setDefaults() {
 	if o.TypingDelay == 0 {
 		o.TypingDelay = 300 * time.Millisecond
 	}
-	if o.PerChatInterval <= 0 {
+	if o.PerChatInterval == 0 {
 		o.PerChatInterval = time.Second
 	}
 	if o.PerChatBurst <= 0 {
 		o.PerChatBurst = 3
 	}
-	if o.GlobalPerSecond <= 0 {
+	if o.GlobalPerSecond == 0 {
 		o.GlobalPerSecond = 30
 	}
 	if o.PollTimeout <= 0 {
@@ -156,6 +208,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = 500 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -168,6 +223,18 @@ func (o *Options) setDefaults() {
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
+	}
+	if o.Webhook.Path == "" {
+		o.Webhook.Path = "/"
+		if p, err := url.Parse(o.Webhook.URL); err == nil && p.Path != "" {
+			o.Webhook.Path = p.Path
+		}
+	}
+	if o.Webhook.IdleTimeout <= 0 {
+		o.Webhook.IdleTimeout = 60 * time.Second
+	}
+	if o.Webhook.MaxConns <= 0 {
+		o.Webhook.MaxConns = 100
 	}
 }
 
@@ -204,8 +271,13 @@ func New(token string, eng Engine, opt Options) (*Channel, error) {
 	if (opt.Webhook.Listen != "" || opt.Webhook.URL != "") && opt.Webhook.Secret == "" {
 		return nil, errors.New("telegram: webhook mode needs Webhook.Secret")
 	}
-	if u := opt.Webhook.URL; u != "" && !strings.HasPrefix(u, "https://") {
-		return nil, errors.New("telegram: Webhook.URL must be https")
+	if u := opt.Webhook.URL; u != "" {
+		if err := CheckWebhookURL(opt.APIURL, u); err != nil {
+			return nil, fmt.Errorf("telegram: Webhook.URL: %w", err)
+		}
+	}
+	if p := opt.Webhook.Path; p != "" && !strings.HasPrefix(p, "/") {
+		return nil, errors.New("telegram: Webhook.Path must start with /")
 	}
 	c := &Channel{
 		eng:    eng,
@@ -254,15 +326,8 @@ func (c *Channel) Run(ctx context.Context) error {
 	}
 
 	c.out.start(ctx)
-	if envs, err := c.eng.Pending(ctx, pendingLimit); err != nil {
-		if ctx.Err() == nil {
-			c.log.Error("read pending replies", c.errAttr(err))
-		}
-	} else {
-		if len(envs) == pendingLimit {
-			c.log.Warn("more pending replies than read at start", "limit", pendingLimit)
-		}
-		c.out.enqueue(envs...)
+	if err := c.out.load(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("read pending replies", c.errAttr(err))
 	}
 
 	d := newDispatcher(c, c.opt.Workers)
@@ -289,9 +354,6 @@ func (c *Channel) Run(ctx context.Context) error {
 func (c *Channel) Deliver(envs ...bot.Envelope) {
 	c.out.enqueue(envs...)
 }
-
-// pendingLimit is how many undelivered envelopes Run reads at start.
-const pendingLimit = 10000
 
 // checkToken calls getMe: a rejected token stops Run; other failures are
 // logged and left to the polling or webhook retries.

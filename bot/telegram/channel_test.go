@@ -376,8 +376,9 @@ func TestServerErrorsRetried(t *testing.T) {
 	h.eng.waitFor(t, "delivered", func() bool { _, d, u := h.eng.snapshot(); return len(d) == 1 && u == 0 })
 }
 
-// TestPersistentFailureLeftPending: a send that keeps failing is tried
-// MaxAttempts times and left in the outbox, not marked delivered.
+// TestPersistentFailureLeftPending: a send that keeps failing is retried
+// while the channel runs (MaxAttempts times at least) and, at shutdown,
+// left in the outbox, not marked delivered; other chats go on meanwhile.
 func TestPersistentFailureLeftPending(t *testing.T) {
 	h := newHarness(t, func(o *telegram.Options) { o.MaxAttempts = 3 })
 	h.srv.Inject(telegramtest.Fault{Method: "sendMessage", ChatID: 1, Code: http.StatusBadGateway})
@@ -395,8 +396,8 @@ func TestPersistentFailureLeftPending(t *testing.T) {
 			toChat1++
 		}
 	}
-	if toChat1 != 3 {
-		t.Errorf("%d sends to chat 1, want 3", toChat1)
+	if toChat1 < 3 {
+		t.Errorf("%d sends to chat 1, want 3 or more", toChat1)
 	}
 	pending, _ := h.eng.Pending(context.Background(), 0)
 	if len(pending) != 1 || pending[0].Key != telegram.Key(1) {
@@ -736,7 +737,7 @@ func TestWebhookListen(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	h := newHarness(t, func(o *telegram.Options) {
-		o.Webhook = telegram.Webhook{Listen: addr, Secret: "abc"}
+		o.Webhook = telegram.Webhook{Listen: addr, Secret: "abc", Path: "/telegram"}
 	})
 	h.start()
 	h.logs.waitFor(t, "webhook listening")

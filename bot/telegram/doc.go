@@ -3,9 +3,11 @@
 // imports bot and that SDK only (never store, flows or portal).
 //
 // A Channel receives updates by long polling (the default) or by webhook,
-// translates those from private chats into bot.Inbound, runs them through
-// Engine.Handle — one chat strictly in order, chats in parallel on a bounded
-// worker pool — and delivers the committed replies from the outbox.
+// translates those from private chats (messages and their edits, a
+// photo's caption carried for the engine's checks, button presses) into
+// bot.Inbound, runs them through Engine.Handle — one chat strictly in
+// order, chats in parallel on a bounded worker pool — and delivers the
+// committed replies from the outbox.
 //
 // Delivery is at least once. In polling mode the Channel owns the getUpdates
 // offset and confirms an update only after Handle committed it; in webhook
@@ -21,9 +23,12 @@
 // customer text cannot inject formatting) with an inline keyboard, splits
 // texts over Telegram's 4096 UTF-16 units, keeps to Telegram's rate limits
 // (about one message a second per chat with a burst of 3, 30 a second in
-// all), pauses all sending on 429 for retry_after, deactivates a
-// conversation whose customer blocked the bot (403), retries 5xx and network
-// errors with bounded backoff, and marks each envelope delivered once sent.
-// What it cannot send stays pending in the engine's outbox for the next
-// start.
+// all; Options), pauses all sending on 429 until retry_after has passed and
+// then lets one send probe before the others follow, deactivates a
+// conversation whose customer blocked the bot (403), retries 5xx and
+// network errors with capped exponential backoff and jitter for as long as
+// it runs, and marks each envelope delivered once sent. At start Run queues
+// all the engine's pending envelopes, page by page in ID order, before it
+// takes updates. What it cannot send by the end of the shutdown flush stays
+// pending in the engine's outbox for the next start.
 package telegram

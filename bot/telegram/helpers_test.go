@@ -40,6 +40,9 @@ type fakeEngine struct {
 	delivered   []uint64
 	deactivated []string
 	notified    []string
+	// onPending, if set, runs at the start of every PendingAfter call.
+	onPending    func(after uint64)
+	pendingCalls int
 }
 
 func newEngine() *fakeEngine {
@@ -113,11 +116,24 @@ func (e *fakeEngine) Notify(ctx context.Context, key, msgID string, data map[str
 }
 
 func (e *fakeEngine) Pending(ctx context.Context, limit int) ([]bot.Envelope, error) {
+	return e.PendingAfter(ctx, 0, limit)
+}
+
+func (e *fakeEngine) PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error) {
+	e.mu.Lock()
+	hook := e.onPending
+	e.mu.Unlock()
+	if hook != nil {
+		hook(after)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.pendingCalls++
 	var out []bot.Envelope
 	for _, env := range e.outbox {
-		out = append(out, env)
+		if env.ID > after {
+			out = append(out, env)
+		}
 	}
 	slices.SortFunc(out, func(a, b bot.Envelope) int { return cmp.Compare(a.ID, b.ID) })
 	if limit > 0 && len(out) > limit {

@@ -13,7 +13,7 @@ import (
 type action int
 
 const (
-	// ignore: not for us (groups, channels, edits, inline queries...);
+	// ignore: not for us (groups, channels, inline queries...);
 	// nothing is committed and the update is confirmed.
 	ignore action = iota
 	// answerOnly: a callback query we do not handle (no private chat); it
@@ -33,12 +33,21 @@ type incoming struct {
 }
 
 // translate turns an update into an Inbound for a private chat, or says why
-// not. Only messages and callback queries from private chats are handled.
+// not. Only messages, edited messages and callback queries from private
+// chats are handled. A message without text is Unsupported, its caption (a
+// photo's) carried for the engine's checks; an edit without text or
+// caption (a live location moving) is ignored.
 func translate(u *models.Update, defaultLang string) incoming {
 	switch {
-	case u.Message != nil:
-		m := u.Message
+	case u.Message != nil, u.EditedMessage != nil:
+		m, edited := u.Message, false
+		if m == nil {
+			m, edited = u.EditedMessage, true
+		}
 		if m.Chat.Type != models.ChatTypePrivate || serviceMessage(m) {
+			return incoming{act: ignore}
+		}
+		if edited && m.Text == "" && m.Caption == "" {
 			return incoming{act: ignore}
 		}
 		in := bot.Inbound{
@@ -56,8 +65,9 @@ func translate(u *models.Update, defaultLang string) incoming {
 		if m.Text != "" {
 			in.Text = stripBotName(m.Text)
 		} else {
-			in.Unsupported = true
+			in.Unsupported, in.Caption = true, m.Caption
 		}
+		in.Edited = edited
 		if in.LangHint == "" {
 			in.LangHint = defaultLang
 		}

@@ -29,7 +29,7 @@ const (
 	SendRetry       = "retry"        // a 5xx or network error; it is tried again
 	SendRateLimited = "rate_limited" // 429: tried again after the pause
 	SendForbidden   = "forbidden"    // 403: the customer blocked the bot
-	SendError       = "error"        // refused (400...), or failing after MaxAttempts: left pending
+	SendError       = "error"        // refused (400...), or failing at shutdown after MaxAttempts: left pending
 )
 
 // nopObserver observes nothing.

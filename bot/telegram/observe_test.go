@@ -132,7 +132,7 @@ func TestBacklog(t *testing.T) {
 	before := time.Now()
 	h.start()
 	h.srv.PushText(user(1), "hi")
-	rec.waitSent(t, 2) // a retry, then left pending
+	rec.waitSent(t, 2) // failed twice, retried with backoff
 	n, oldest := h.ch.Backlog()
 	if n != 1 || oldest.Before(before) || oldest.After(time.Now()) {
 		t.Errorf("Backlog = %d, %v; want 1 queued after %v", n, oldest, before)

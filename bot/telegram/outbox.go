@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,14 +18,19 @@ import (
 // sendTimeout bounds one Bot API call of the sender.
 const sendTimeout = 30 * time.Second
 
-// stallRetry is how long a chat whose sends keep failing waits before its
-// queue is tried again.
-const stallRetry = time.Minute
+// pendingPage is how many undelivered envelopes Run reads from the engine
+// at a time.
+const pendingPage = 10000
 
 // outbox delivers committed envelopes: in order per chat, chats in
 // parallel, within Telegram's rate limits.
+//
+// Rate limits and 429 pauses are kept on the real clock (time.Now), the
+// one their timers run on; Options.Now only stamps when a reply was queued.
 type outbox struct {
 	c *Channel
+	// page is how many pending envelopes load reads at a time.
+	page int
 
 	mu sync.Mutex
 	// ctx is the sending context: it ends when the shutdown flush is over.
@@ -37,7 +44,15 @@ type outbox struct {
 	limits   map[int64]*gcra
 	global   gcra
 	pause    time.Time // no sending before this (429)
-	wg       sync.WaitGroup
+	// recovering is set by a 429: the first send after the pause goes
+	// alone, as a probe, and the others wait for its answer.
+	recovering bool
+	probe      chan struct{} // closed when the probe in flight is answered
+	// loading is set while load reads the engine's pending envelopes;
+	// envelopes enqueued meanwhile are held until it is done.
+	loading bool
+	held    []bot.Envelope
+	wg      sync.WaitGroup
 }
 
 // chatQueue is one chat's undelivered envelopes.
@@ -48,7 +63,7 @@ type chatQueue struct {
 }
 
 func newOutbox(c *Channel) *outbox {
-	o := &outbox{c: c}
+	o := &outbox{c: c, page: pendingPage}
 	o.reset(context.Background())
 	o.cancel()
 	return o
@@ -94,12 +109,57 @@ func (o *outbox) flush(timeout time.Duration) {
 	o.cancel()
 }
 
+// load queues every envelope pending in the engine, reading them page by
+// page in ID order, so each chat's replies go out in the order they were
+// committed. Envelopes enqueued meanwhile (Deliver) are held and queued
+// after them, skipping those a page already had.
+func (o *outbox) load(ctx context.Context) error {
+	o.mu.Lock()
+	o.loading = true
+	o.mu.Unlock()
+	var after uint64 // the highest ID read
+	var err error
+	for {
+		var envs []bot.Envelope
+		envs, err = o.c.eng.PendingAfter(ctx, after, o.page)
+		if err != nil {
+			break
+		}
+		o.put(envs, true)
+		if len(envs) > 0 {
+			after = envs[len(envs)-1].ID
+		}
+		if len(envs) < o.page {
+			break
+		}
+	}
+	o.mu.Lock()
+	o.loading = false
+	held := o.held
+	o.held = nil
+	o.mu.Unlock()
+	// A held envelope with an ID up to after was committed before the page
+	// that had it was read; a later one was not read at all.
+	held = slices.DeleteFunc(held, func(e bot.Envelope) bool { return e.ID != 0 && e.ID <= after })
+	o.put(held, false)
+	return err
+}
+
 // enqueue queues envelopes for delivery. Envelopes already queued, and
 // those of other channels, are skipped; those for a chat that blocked the
 // bot are marked delivered at once.
-func (o *outbox) enqueue(envs ...bot.Envelope) {
+func (o *outbox) enqueue(envs ...bot.Envelope) { o.put(envs, false) }
+
+// put is enqueue; while load runs, only load's own envelopes (loading)
+// are queued, others are held.
+func (o *outbox) put(envs []bot.Envelope, loading bool) {
 	var drop []uint64
 	o.mu.Lock()
+	if o.loading && !loading {
+		o.held = append(o.held, envs...)
+		o.mu.Unlock()
+		return
+	}
 	for _, e := range envs {
 		chat, ok := chatOf(e.Key)
 		if !ok {
@@ -144,7 +204,7 @@ type outcome int
 const (
 	sent    outcome = iota // every step done (or dropped as undeliverable)
 	blocked                // 403: the customer blocked the bot
-	stalled                // 5xx or network errors past MaxAttempts
+	stalled                // given up during the shutdown flush after MaxAttempts
 	stopped                // the sending context ended
 )
 
@@ -175,32 +235,14 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 		case blocked:
 			o.block(chat, q, env.Key)
 		case stalled, stopped:
+			// Left pending for the next start.
 			o.mu.Lock()
 			q.step = done
-			flushing := o.flushing
+			q.running = false
 			o.mu.Unlock()
-			if res == stopped || !o.waitStall(flushing) {
-				o.mu.Lock()
-				q.running = false
-				o.mu.Unlock()
-				return
-			}
+			return
 		}
 	}
-}
-
-// waitStall waits before a stalled chat is retried; false if the outbox is
-// shutting down meanwhile.
-func (o *outbox) waitStall(flushing <-chan struct{}) bool {
-	t := time.NewTimer(stallRetry)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-flushing:
-	case <-o.ctx.Done():
-	}
-	return false
 }
 
 // block handles a 403: the conversation is deactivated, and its queued
@@ -289,8 +331,8 @@ func notModified(err error) bool {
 	return errors.Is(err, tg.ErrorBadRequest) && strings.Contains(err.Error(), "message is not modified")
 }
 
-// sendError ends a send without an answer from Telegram: retries ran out
-// (stalled) or the sending context ended.
+// sendError ends a send without an answer from Telegram: it was given up
+// during the shutdown flush (stalled) or the sending context ended.
 type sendError struct {
 	stalled bool
 	err     error
@@ -300,46 +342,111 @@ func (e *sendError) Error() string { return e.err.Error() }
 func (e *sendError) Unwrap() error { return e.err }
 
 // send makes one step's call within the rate limits: it waits out 429s and
-// retries 5xx and network errors up to MaxAttempts. It returns nil, a
-// *sendError, or Telegram's error for a request it refused (4xx).
+// retries 5xx and network errors with capped exponential backoff for as
+// long as the channel runs; during the shutdown flush it gives up after
+// MaxAttempts. It returns nil, a *sendError, or Telegram's error for a
+// request it refused (4xx).
 func (o *outbox) send(chat int64, log *slog.Logger, st step) error {
+	method := st.kind.method()
 	for attempt := 1; ; {
-		if err := o.wait(chat); err != nil {
+		probe, err := o.wait(chat)
+		if err != nil {
 			return &sendError{err: err}
 		}
 		ctx, cancel := context.WithTimeout(o.ctx, sendTimeout)
-		err := o.call(ctx, chat, st)
+		err = o.call(ctx, chat, st)
 		cancel()
+		var tooMany *tg.TooManyRequestsError
+		if errors.As(err, &tooMany) {
+			// Before the probe ends, so those waiting for it see the pause.
+			o.pauseFor(time.Duration(tooMany.RetryAfter) * time.Second)
+		}
+		if probe {
+			o.endProbe(true)
+		}
 		if err == nil {
-			o.c.opt.Observer.Sent(st.kind.method(), SendOK)
-			log.Debug("sent", "method", st.kind.method(), "units", utf16Len(st.text))
+			o.c.opt.Observer.Sent(method, SendOK)
+			log.Debug("sent", "method", method, "units", utf16Len(st.text))
 			return nil
 		}
 		if o.ctx.Err() != nil {
 			return &sendError{err: o.ctx.Err()}
 		}
-		var tooMany *tg.TooManyRequestsError
-		if errors.As(err, &tooMany) {
-			o.c.opt.Observer.Sent(st.kind.method(), SendRateLimited)
-			o.pauseFor(time.Duration(tooMany.RetryAfter) * time.Second)
+		if tooMany != nil {
+			o.c.opt.Observer.Sent(method, SendRateLimited)
 			log.Warn("rate limited, pausing all sends", "retry_after", tooMany.RetryAfter)
 			continue
 		}
 		if refused(err) {
-			o.c.opt.Observer.Sent(st.kind.method(), refusal(st, err))
+			o.c.opt.Observer.Sent(method, refusal(st, err))
 			return err
 		}
-		if attempt >= o.c.opt.MaxAttempts {
-			o.c.opt.Observer.Sent(st.kind.method(), SendError)
-			log.Error("send failing, left pending", "method", st.kind.method(), "attempts", attempt, o.c.errAttr(err))
+		if o.flushingNow() && attempt >= o.c.opt.MaxAttempts {
+			o.c.opt.Observer.Sent(method, SendError)
+			log.Error("send failing at shutdown, left pending", "method", method, "attempts", attempt, o.c.errAttr(err))
 			return &sendError{stalled: true, err: err}
 		}
-		o.c.opt.Observer.Sent(st.kind.method(), SendRetry)
-		log.Warn("send failed, retrying", "method", st.kind.method(), "attempt", attempt, o.c.errAttr(err))
-		if !sleep(o.ctx, o.c.opt.RetryBackoff<<(attempt-1)) {
-			return &sendError{err: o.ctx.Err()}
+		o.c.opt.Observer.Sent(method, SendRetry)
+		if attempt == o.c.opt.MaxAttempts {
+			log.Error("send failing, retrying with backoff", "method", method, "attempts", attempt, o.c.errAttr(err))
+		} else {
+			log.Warn("send failed, retrying", "method", method, "attempt", attempt, o.c.errAttr(err))
+		}
+		if !o.retryWait(o.backoff(attempt), attempt >= o.c.opt.MaxAttempts) {
+			if o.ctx.Err() != nil {
+				return &sendError{err: o.ctx.Err()}
+			}
+			log.Error("send failing at shutdown, left pending", "method", method, "attempts", attempt, o.c.errAttr(err))
+			return &sendError{stalled: true, err: err}
 		}
 		attempt++
+	}
+}
+
+// backoff is the wait before the retry that follows failed attempt n:
+// RetryBackoff doubled per attempt up to MaxBackoff, of which a random
+// half to all (equal jitter), so chats failing together do not retry
+// together.
+func (o *outbox) backoff(n int) time.Duration {
+	ceiling := max(o.c.opt.MaxBackoff, o.c.opt.RetryBackoff)
+	d := o.c.opt.RetryBackoff
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryWait waits d before a retry; false if the sending context ends
+// first, or if the shutdown flush starts and giveUp is set.
+func (o *outbox) retryWait(d time.Duration, giveUp bool) bool {
+	var flushing <-chan struct{}
+	if giveUp {
+		o.mu.Lock()
+		flushing = o.flushing
+		o.mu.Unlock()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return o.ctx.Err() == nil
+	case <-flushing:
+	case <-o.ctx.Done():
+	}
+	return false
+}
+
+// flushingNow reports whether the shutdown flush has started.
+func (o *outbox) flushingNow() bool {
+	o.mu.Lock()
+	flushing := o.flushing
+	o.mu.Unlock()
+	select {
+	case <-flushing:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -376,36 +483,99 @@ func (o *outbox) call(ctx context.Context, chat int64, st step) error {
 }
 
 // wait blocks until chat may be sent to: its typing indicator is out, its
-// own limit and the global one allow it, and no 429 pause is on.
-func (o *outbox) wait(chat int64) error {
+// own limit and the global one allow it, no 429 pause is on and no probe
+// is in flight. probe reports that this send is the first after a pause:
+// the caller calls endProbe(true) once it is answered (after pauseFor, on
+// a 429).
+func (o *outbox) wait(chat int64) (probe bool, err error) {
 	o.waitTyping(chat)
-	o.mu.Lock()
-	lim := o.limits[chat]
-	if lim == nil {
-		o.pruneLimits()
-		lim = &gcra{}
-		o.limits[chat] = lim
-	}
-	d := lim.reserve(o.c.opt.Now(), o.c.opt.PerChatInterval, o.c.opt.PerChatBurst)
-	o.mu.Unlock()
-	if !sleep(o.ctx, d) {
-		return o.ctx.Err()
-	}
-	for range 3 {
-		if !sleep(o.ctx, o.pauseLeft()) {
-			return o.ctx.Err()
-		}
+	if interval := o.c.opt.PerChatInterval; interval > 0 {
 		o.mu.Lock()
-		d := o.global.reserve(o.c.opt.Now(), time.Second/time.Duration(o.c.opt.GlobalPerSecond), 1)
+		lim := o.limits[chat]
+		if lim == nil {
+			o.pruneLimits()
+			lim = &gcra{}
+			o.limits[chat] = lim
+		}
+		d := lim.reserve(time.Now(), interval, o.c.opt.PerChatBurst)
 		o.mu.Unlock()
 		if !sleep(o.ctx, d) {
-			return o.ctx.Err()
-		}
-		if o.pauseLeft() <= 0 {
-			break
+			return false, o.ctx.Err()
 		}
 	}
-	return nil
+	for {
+		if err := o.waitPause(); err != nil {
+			return false, err
+		}
+		o.mu.Lock()
+		if o.pausedLocked(time.Now()) {
+			o.mu.Unlock()
+			continue // another send became the probe, or a 429 came
+		}
+		probe = o.recovering
+		if probe {
+			o.recovering = false
+			o.probe = make(chan struct{})
+		}
+		var d time.Duration
+		if rate := o.c.opt.GlobalPerSecond; rate > 0 {
+			d = o.global.reserve(time.Now(), time.Duration(float64(time.Second)/rate), max(1, int(rate)))
+		}
+		o.mu.Unlock()
+		ok := sleep(o.ctx, d)
+		o.mu.Lock()
+		// A 429 answered meanwhile, to a call made before the pause, or a
+		// probe that started while this send waited for the global limit.
+		again := o.pause.After(time.Now()) || (!probe && o.probe != nil)
+		o.mu.Unlock()
+		if ok && !again {
+			return probe, nil
+		}
+		if probe {
+			o.endProbe(false) // not sent: the next send probes
+		}
+		if !ok {
+			return false, o.ctx.Err()
+		}
+	}
+}
+
+// waitPause waits until no 429 pause is on and no probe is in flight.
+func (o *outbox) waitPause() error {
+	for {
+		o.mu.Lock()
+		left := o.pause.Sub(time.Now())
+		probe := o.probe
+		o.mu.Unlock()
+		switch {
+		case left > 0:
+			if !sleep(o.ctx, left) {
+				return o.ctx.Err()
+			}
+		case probe != nil:
+			select {
+			case <-probe:
+			case <-o.ctx.Done():
+				return o.ctx.Err()
+			}
+		default:
+			return nil
+		}
+	}
+}
+
+// endProbe lets the sends waiting for the probe go on; if it was not
+// sent, the next send probes instead.
+func (o *outbox) endProbe(sent bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.probe != nil {
+		close(o.probe)
+		o.probe = nil
+	}
+	if !sent {
+		o.recovering = true
+	}
 }
 
 // pruneLimits forgets chats whose limit is fully recharged; call with o.mu held.
@@ -413,7 +583,7 @@ func (o *outbox) pruneLimits() {
 	if len(o.limits) < 4096 {
 		return
 	}
-	now := o.c.opt.Now()
+	now := time.Now()
 	for chat, l := range o.limits {
 		if !l.tat.After(now) {
 			delete(o.limits, chat)
@@ -421,25 +591,31 @@ func (o *outbox) pruneLimits() {
 	}
 }
 
-// pauseFor stops all sending for d (at least a second).
+// pauseFor stops all sending for d (at least a second); then one send
+// probes whether Telegram takes messages again before the others follow.
 func (o *outbox) pauseFor(d time.Duration) {
 	d = max(d, time.Second)
 	o.c.opt.Observer.Paused(d)
-	until := o.c.opt.Now().Add(d)
+	until := time.Now().Add(d)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if until.After(o.pause) {
 		o.pause = until
 	}
+	o.recovering = true
 }
 
-func (o *outbox) pauseLeft() time.Duration {
+// paused reports whether sending is held back by a 429: its pause, or the
+// probe after it.
+func (o *outbox) paused() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.pause.Sub(o.c.opt.Now())
+	return o.pausedLocked(time.Now()) || o.recovering
 }
 
-func (o *outbox) paused() bool { return o.pauseLeft() > 0 }
+func (o *outbox) pausedLocked(now time.Time) bool {
+	return o.pause.After(now) || o.probe != nil
+}
 
 // typingStarted notes a typing indicator in flight for chat; call
 // typingEnded when it is done.

@@ -17,7 +17,7 @@ import (
 
 // allowedUpdates are the update kinds the channel handles; Telegram sends
 // no others.
-var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery}
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage, models.AllowedUpdateCallbackQuery}
 
 // maxPollBackoff caps the wait between failed polls.
 const maxPollBackoff = 30 * time.Second
@@ -27,7 +27,9 @@ const maxPollBackoff = 30 * time.Second
 // the first update whose Handle failed is fetched again, with everything
 // after it.
 func (c *Channel) poll(ctx context.Context, d *dispatcher) error {
-	c.deleteWebhook(ctx)
+	// getUpdates answers 409 while a webhook is set: delete it once, here
+	// (and again on a 409 only until that has succeeded).
+	webhookDeleted := c.deleteWebhook(ctx)
 	var offset, asked int64
 	var backoff time.Duration
 	for ctx.Err() == nil {
@@ -46,9 +48,13 @@ func (c *Channel) poll(ctx context.Context, d *dispatcher) error {
 			case errors.As(err, &tooMany):
 				backoff = max(time.Duration(tooMany.RetryAfter)*time.Second, c.opt.RetryBackoff)
 			case errors.Is(err, tg.ErrorConflict):
-				// A webhook is set, or another instance polls.
-				c.log.Error("getUpdates conflict", c.errAttr(err))
-				c.deleteWebhook(ctx)
+				// Another instance polls with this token, or a webhook was
+				// set since: deleting it again would take it from whoever
+				// set it.
+				c.log.Error("getUpdates conflict: another process polls with this token, or a webhook was set", c.errAttr(err))
+				if !webhookDeleted {
+					webhookDeleted = c.deleteWebhook(ctx)
+				}
 				backoff = c.nextBackoff(backoff)
 			default:
 				c.log.Warn("getUpdates", c.errAttr(err))
@@ -204,12 +210,17 @@ func apiError(code int, desc string, retryAfter int) error {
 	return fmt.Errorf("telegram error %d, %s", code, desc)
 }
 
-// deleteWebhook removes a webhook so getUpdates works; pending updates are
-// kept.
-func (c *Channel) deleteWebhook(ctx context.Context) {
+// deleteWebhook removes a webhook so getUpdates works, pending updates
+// kept, and reports whether it did.
+func (c *Channel) deleteWebhook(ctx context.Context) bool {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := c.api.DeleteWebhook(cctx, &tg.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
-		c.log.Warn("deleteWebhook", c.errAttr(err))
+	if _, err := c.api.DeleteWebhook(cctx, &tg.DeleteWebhookParams{}); err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("deleteWebhook", c.errAttr(err))
+		}
+		return false
 	}
+	c.log.Info("long polling: webhook deleted, once at start")
+	return true
 }

@@ -66,7 +66,7 @@ func TestWebhookDrain(t *testing.T) {
 	const secret = "drain-s3cret"
 	addr := freeAddr(t)
 	h := newHarness(t, func(o *telegram.Options) {
-		o.Webhook = telegram.Webhook{Listen: addr, Secret: secret}
+		o.Webhook = telegram.Webhook{Listen: addr, Secret: secret, Path: "/telegram"}
 	})
 	entered, release := make(chan struct{}), make(chan struct{})
 	h.eng.reply = func(in bot.Inbound) ([]bot.Reply, error) {

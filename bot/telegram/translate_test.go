@@ -15,8 +15,9 @@ const updatesDir = "testdata/updates" // copied from shared/testdata; see testda
 
 // TestTranslateRealUpdates feeds every update in shared/testdata through
 // the fake Bot API and checks what reaches the engine: an Inbound for
-// private text, commands, callbacks and unsupported content; nothing for
-// everything else — and that each is confirmed and each callback answered.
+// private text, commands, callbacks, edits and unsupported content (with
+// a photo's caption); nothing for everything else — and that each is
+// confirmed and each callback answered.
 func TestTranslateRealUpdates(t *testing.T) {
 	type want struct {
 		in *bot.Inbound // nil: ignored
@@ -25,6 +26,14 @@ func TestTranslateRealUpdates(t *testing.T) {
 	}
 	unsupported := func(chat string, update int64, msg int, lang, name string) want {
 		return want{in: &bot.Inbound{Key: "telegram:" + chat, UpdateID: update, MessageID: msg, LangHint: lang, Name: name, Unsupported: true}}
+	}
+	captioned := func(chat string, update int64, msg int, lang, name, caption string) want {
+		w := unsupported(chat, update, msg, lang, name)
+		w.in.Caption = caption
+		return w
+	}
+	edited := func(chat string, update int64, msg int, lang, name, text string) want {
+		return want{in: &bot.Inbound{Key: "telegram:" + chat, UpdateID: update, MessageID: msg, LangHint: lang, Name: name, Text: text, Edited: true}}
 	}
 	text := func(chat string, update int64, msg int, lang, name, text string) want {
 		return want{in: &bot.Inbound{Key: "telegram:" + chat, UpdateID: update, MessageID: msg, LangHint: lang, Name: name, Text: text}}
@@ -45,11 +54,11 @@ func TestTranslateRealUpdates(t *testing.T) {
 			query: "666728699048485871",
 		},
 		"08-docs-callback-query-inline-message.json": {query: "4382bfdwdsb323b2d9"},
-		"09-edited-message-private-with-reply.json":  ignored,
+		"09-edited-message-private-with-reply.json":  edited("999999999", 62257549, 23762, "it", "Mario", "Editing this message"),
 		"10-edited-message-supergroup-text.json":     ignored,
 		"11-edited-message-live-location.json":       ignored,
-		"12-photo-with-caption.json":                 unsupported("11111111", 144011148, 456901, "it", "Mario"),
-		"13-photo-caption-entities-url.json":         unsupported("27433968", 900000013, 3460, "en", "Crax | rats addict"),
+		"12-photo-with-caption.json":                 captioned("11111111", 144011148, 456901, "it", "Mario", "asdasdasdasdasdasd"),
+		"13-photo-caption-entities-url.json":         captioned("27433968", 900000013, 3460, "en", "Crax | rats addict", "www.example.com"),
 		"14-sticker-animated-supergroup.json":        ignored,
 		"16-voice.json":                              unsupported("12345678", 259894301, 104, "en", "FistName"),
 		"17-video-note.json":                         unsupported("12345", 123456789, 123456, "it", "Mario"),

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tg "github.com/go-telegram/bot"
@@ -28,7 +30,9 @@ const maxUpdateBytes = 4 << 20
 //   - 503 while Run is not running in webhook mode, or is shutting down:
 //     Telegram sends the update again after the restart.
 //
-// It handles the update before answering; the body is never logged.
+// It handles the update before answering; the body is never logged. It
+// answers on any path: the server Run starts on Webhook.Listen serves it
+// on Webhook.Path only.
 func (c *Channel) Handler() http.Handler {
 	secret := sha256.Sum256([]byte(c.opt.Webhook.Secret))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +47,12 @@ func (c *Channel) Handler() http.Handler {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
+		// A slow body must not hold the connection: bound its reading,
+		// then lift the bound (the answer waits for the commit).
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(readBodyTimeout)) // unsupported in tests' recorders
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+		_ = rc.SetReadDeadline(time.Time{})
 		if err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
@@ -82,13 +91,84 @@ func (c *Channel) Handler() http.Handler {
 	})
 }
 
-// runWebhook registers the webhook URL, if any, and serves Handler on
-// Listen, if set, until ctx ends. Then it drains: new updates are answered
+// Limits of the server on Webhook.Listen besides Webhook.IdleTimeout and
+// Webhook.MaxConns.
+const (
+	// readHeaderTimeout bounds reading a request's headers.
+	readHeaderTimeout = 10 * time.Second
+	// readBodyTimeout bounds reading a request's body; the answer may take
+	// longer (it waits for the commit).
+	readBodyTimeout = 30 * time.Second
+)
+
+// runWebhook serves Handler on Listen, if set, and registers the webhook
+// URL, if any, until ctx ends. Then it drains: new updates are answered
 // 503 while those accepted on d finish and get their answers; only then
 // does the server stop listening.
 func (c *Channel) runWebhook(ctx context.Context, d *dispatcher) error {
 	wh := c.opt.Webhook
+	var srv *http.Server
+	served := make(chan error, 1)
+	if wh.Listen != "" {
+		ln, err := net.Listen("tcp", wh.Listen)
+		if err != nil {
+			return err
+		}
+		// Listen before setWebhook: Telegram may post at once.
+		srv = c.webhookServer()
+		go func() { served <- srv.Serve(c.limitListener(ln)) }()
+		c.log.Info("webhook listening", "addr", ln.Addr().String(), "path", wh.Path, "max_conns", wh.MaxConns)
+	}
+	var err error
 	if wh.URL != "" {
+		err = c.setWebhook(ctx)
+	}
+	stopped := false // Serve returned
+	if err == nil {
+		select {
+		case err = <-served: // never without Listen
+			stopped = true
+		case <-ctx.Done():
+		}
+	}
+	c.drainWebhook(d)
+	if srv != nil && !stopped {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opt.HandleTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			c.log.Warn("webhook shutdown", c.errAttr(err))
+		}
+		<-served
+	}
+	return err
+}
+
+// webhookServer is the server on Webhook.Listen: Handler on Webhook.Path
+// only (404 elsewhere), idle connections closed after Webhook.IdleTimeout.
+func (c *Channel) webhookServer() *http.Server {
+	h, path := c.Handler(), c.opt.Webhook.Path
+	return &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != path {
+				http.NotFound(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       c.opt.Webhook.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// setWebhook registers Webhook.URL. A 429 is retried after its
+// retry_after, a 5xx or a network failure after a backoff that doubles up
+// to 30 s, until ctx ends (nil then); any other refusal (a URL Telegram
+// rejects, a revoked token) is returned.
+func (c *Channel) setWebhook(ctx context.Context) error {
+	wh := c.opt.Webhook
+	var backoff time.Duration
+	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		_, err := c.api.SetWebhook(cctx, &tg.SetWebhookParams{
 			URL:            wh.URL,
@@ -96,42 +176,87 @@ func (c *Channel) runWebhook(ctx context.Context, d *dispatcher) error {
 			AllowedUpdates: allowedUpdates,
 		})
 		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+		if err == nil {
+			if attempt > 1 {
+				c.log.Info("setWebhook succeeded", "attempt", attempt)
 			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var tooMany *tg.TooManyRequestsError
+		switch {
+		case errors.As(err, &tooMany):
+			backoff = max(time.Duration(tooMany.RetryAfter)*time.Second, c.opt.RetryBackoff)
+		case errors.Is(err, tg.ErrorBadRequest), errors.Is(err, tg.ErrorUnauthorized),
+			errors.Is(err, tg.ErrorForbidden), errors.Is(err, tg.ErrorNotFound):
 			return errors.New("telegram: setWebhook: " + c.redact(err.Error()))
+		default:
+			backoff = c.nextBackoff(backoff)
+		}
+		c.log.Warn("setWebhook failed, retrying", "attempt", attempt, "retry_in", backoff.String(), c.errAttr(err))
+		if !sleep(ctx, backoff) {
+			return nil
 		}
 	}
-	if wh.Listen == "" {
-		<-ctx.Done()
-		c.drainWebhook(d)
-		return nil
-	}
-	ln, err := net.Listen("tcp", wh.Listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           c.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	c.log.Info("webhook listening", "addr", ln.Addr().String())
+}
+
+// limitListener wraps ln so that at most Webhook.MaxConns accepted
+// connections are open at once: Accept waits for one to close before it
+// accepts another (those waiting queue in the kernel's backlog). Reaching
+// the cap is logged as a warning.
+func (c *Channel) limitListener(ln net.Listener) net.Listener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, c.opt.Webhook.MaxConns), closed: make(chan struct{}), log: c.log}
+}
+
+type limitListener struct {
+	net.Listener
+	slots     chan struct{} // one token per open connection
+	closed    chan struct{}
+	closeOnce sync.Once
+	full      atomic.Bool // the cap was reached, and logged
+	log       *slog.Logger
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
 	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+	case l.slots <- struct{}{}:
+		l.full.Store(false)
+	default:
+		if !l.full.Swap(true) { // once until a slot is free at once again
+			l.log.Warn("webhook connections at the limit: more wait to be accepted", "max_conns", cap(l.slots))
+		}
+		select {
+		case l.slots <- struct{}{}:
+		case <-l.closed:
+			return nil, net.ErrClosed
+		}
 	}
-	c.drainWebhook(d)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opt.HandleTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		c.log.Warn("webhook shutdown", c.errAttr(err))
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
 	}
-	<-served
-	return nil
+	return &limitConn{Conn: conn, release: func() { <-l.slots }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back once closed.
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // drainWebhook turns new webhook updates away (503) and waits until those

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"supportbot/bot/telegram"
 	"supportbot/store"
 )
 
@@ -35,6 +37,9 @@ type Config struct {
 	TelegramWebhookListen string
 	TelegramWebhookSecret string
 	TelegramWebhookURL    string
+	// TelegramWebhookPath is the only path the webhook is served on;
+	// empty means the path of TelegramWebhookURL, or "/".
+	TelegramWebhookPath string
 
 	// MetricsListen is the host:port serving /healthz, /readyz and
 	// /metrics; empty serves none.
@@ -51,6 +56,12 @@ type Config struct {
 	// ShutdownTimeout bounds the delivery of pending replies at shutdown,
 	// once the updates in flight are done.
 	ShutdownTimeout time.Duration
+
+	// TelegramGlobalRate and TelegramChatRate limit the messages sent to
+	// Telegram a second, over all chats (with a burst of as many) and per
+	// chat (with a burst of 3); 0 means no limit.
+	TelegramGlobalRate float64
+	TelegramChatRate   float64
 
 	// fromEnv names, per flag, the environment variable its value came
 	// from (set by ParseFlags), so errors name what the operator set.
@@ -76,8 +87,11 @@ var flagEnv = map[string]string{
 	"telegram-webhook-listen": "TELEGRAM_WEBHOOK_LISTEN",
 	"telegram-webhook-secret": "TELEGRAM_WEBHOOK_SECRET",
 	"telegram-webhook-url":    "TELEGRAM_WEBHOOK_URL",
+	"telegram-webhook-path":   "TELEGRAM_WEBHOOK_PATH",
 	"shutdown-timeout":        "SUPPORTBOT_SHUTDOWN_TIMEOUT",
 	"metrics-listen":          "SUPPORTBOT_METRICS_LISTEN",
+	"telegram-global-rate":    "TELEGRAM_GLOBAL_RATE",
+	"telegram-chat-rate":      "TELEGRAM_CHAT_RATE",
 
 	"key-file":                     "SUPPORTBOT_KEY_FILE",
 	"telegram-token-file":          "TELEGRAM_BOT_TOKEN_FILE",
@@ -111,6 +125,9 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		LogLevel:        "warn",
 		LogFormat:       "text",
+
+		TelegramGlobalRate: 30,
+		TelegramChatRate:   1,
 	}
 }
 
@@ -146,11 +163,14 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.TelegramWebhookListen, "telegram-webhook-listen", "host:port to serve the webhook on; empty uses long polling")
 	str(&c.TelegramWebhookSecret, "telegram-webhook-secret", "webhook secret token, required with a webhook")
 	str(&c.TelegramWebhookURL, "telegram-webhook-url", "public webhook URL to register with setWebhook")
+	str(&c.TelegramWebhookPath, "telegram-webhook-path", "the only path the webhook is served on; empty: the path of --telegram-webhook-url, or /")
 	str(&c.MetricsListen, "metrics-listen", "host:port to serve /healthz, /readyz and /metrics (Prometheus) on; empty serves none")
 	str(&c.KeyFile, "key-file", "file holding the --key value, instead of the command line")
 	str(&c.TelegramTokenFile, "telegram-token-file", "file holding the Telegram bot token, instead of the command line")
 	str(&c.TelegramWebhookSecretFile, "telegram-webhook-secret-file", "file holding the webhook secret token, instead of the command line")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "at shutdown, once the updates in flight are done, how long to keep sending pending replies (env SUPPORTBOT_SHUTDOWN_TIMEOUT)")
+	fs.Float64Var(&c.TelegramGlobalRate, "telegram-global-rate", c.TelegramGlobalRate, "messages a second sent to Telegram over all chats, with a burst of as many; 0: no limit (env TELEGRAM_GLOBAL_RATE)")
+	fs.Float64Var(&c.TelegramChatRate, "telegram-chat-rate", c.TelegramChatRate, "messages a second sent to one Telegram chat, with a burst of 3; 0: no limit (env TELEGRAM_CHAT_RATE)")
 	if err := parseArgs(fs, mainUsage, args, m.Stdout, m.Stderr); err != nil {
 		return err
 	}
@@ -174,6 +194,18 @@ func (m *Main) ParseFlags(args []string) error {
 			errs = append(errs, fmt.Errorf("%s: want a duration such as 10s", c.setting("shutdown-timeout", os.Getenv(ev))))
 		}
 		c.ShutdownTimeout = d
+	}
+	for _, r := range []struct {
+		flag string
+		p    *float64
+	}{{"telegram-global-rate", &c.TelegramGlobalRate}, {"telegram-chat-rate", &c.TelegramChatRate}} {
+		if ev := flagEnv[r.flag]; !set[r.flag] && os.Getenv(ev) != "" {
+			v, err := strconv.ParseFloat(os.Getenv(ev), 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: want a number of messages a second, such as 30 (0: no limit)", c.setting(r.flag, os.Getenv(ev))))
+			}
+			*r.p = v
+		}
 	}
 	for _, name := range secretFlags {
 		if err := c.readSecret(name, set); err != nil {
@@ -304,6 +336,14 @@ func (c *Config) Validate() error {
 	if c.IdleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%s: must be positive", c.setting("idle-timeout", c.IdleTimeout)))
 	}
+	for _, r := range []struct {
+		flag string
+		v    float64
+	}{{"telegram-global-rate", c.TelegramGlobalRate}, {"telegram-chat-rate", c.TelegramChatRate}} {
+		if r.v < 0 || math.IsNaN(r.v) || math.IsInf(r.v, 0) {
+			errs = append(errs, fmt.Errorf("%s: want messages a second, 0 or more (0: no limit)", c.setting(r.flag, r.v)))
+		}
+	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)
 	}
@@ -327,6 +367,23 @@ func (c *Config) Validate() error {
 	}
 	if c.TelegramWebhookListen != "" && c.TelegramWebhookSecret == "" {
 		errs = append(errs, fmt.Errorf("%s needs --telegram-webhook-secret or --telegram-webhook-secret-file (TELEGRAM_WEBHOOK_SECRET or TELEGRAM_WEBHOOK_SECRET_FILE)", c.name("telegram-webhook-listen")))
+	}
+	// Webhook settings without a listen address would neither poll nor
+	// serve: a silent outage.
+	switch {
+	case c.TelegramWebhookListen != "":
+	case c.TelegramWebhookURL != "":
+		errs = append(errs, fmt.Errorf("%s without --telegram-webhook-listen (TELEGRAM_WEBHOOK_LISTEN): nothing would serve the webhook registered with Telegram; set the host:port to serve it on", c.name("telegram-webhook-url")))
+	case c.TelegramWebhookSecret != "":
+		errs = append(errs, fmt.Errorf("%s without --telegram-webhook-listen (TELEGRAM_WEBHOOK_LISTEN): the bot would neither poll for updates nor serve a webhook; set the host:port to serve the webhook on, or unset the secret to use long polling", c.name("telegram-webhook-secret")))
+	}
+	if c.TelegramWebhookURL != "" {
+		if err := telegram.CheckWebhookURL(c.TelegramAPIURL, c.TelegramWebhookURL); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.setting("telegram-webhook-url", c.TelegramWebhookURL), err))
+		}
+	}
+	if p := c.TelegramWebhookPath; p != "" && !strings.HasPrefix(p, "/") {
+		errs = append(errs, fmt.Errorf("%s: want a path starting with /, such as /telegram/hook", c.setting("telegram-webhook-path", p)))
 	}
 	if c.MetricsListen != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {

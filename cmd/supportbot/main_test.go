@@ -644,7 +644,7 @@ func TestRestartDeliversPending(t *testing.T) {
 	broken.Inject(telegramtest.Fault{Method: "sendMessage", Code: http.StatusInternalServerError})
 	first := openApp(t, broken, config(broken, dir), func(o *telegram.Options) { o.MaxAttempts = 3 })
 	id := broken.PushText(u, "/start")
-	first.logs.waitFor(t, "send failing, left pending")
+	first.logs.waitFor(t, "send failing, retrying with backoff")
 	if !broken.WaitConfirmed(id, wait) {
 		t.Fatal("update not confirmed")
 	}
@@ -701,8 +701,9 @@ func TestRestartDeliversPending(t *testing.T) {
 func clearEnv(t *testing.T) {
 	for _, name := range []string{"SUPPORTBOT_DATA_DIR", "SUPPORTBOT_LANG", "PORTAL_URL", "SUPPORTBOT_KEY",
 		"SUPPORTBOT_LOG_LEVEL", "SUPPORTBOT_LOG_FORMAT", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_LISTEN",
-		"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL", "SUPPORTBOT_SHUTDOWN_TIMEOUT",
-		"SUPPORTBOT_KEY_FILE", "TELEGRAM_BOT_TOKEN_FILE", "TELEGRAM_WEBHOOK_SECRET_FILE"} {
+		"TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_PATH", "SUPPORTBOT_SHUTDOWN_TIMEOUT",
+		"SUPPORTBOT_KEY_FILE", "TELEGRAM_BOT_TOKEN_FILE", "TELEGRAM_WEBHOOK_SECRET_FILE",
+		"TELEGRAM_GLOBAL_RATE", "TELEGRAM_CHAT_RATE"} {
 		t.Setenv(name, "")
 	}
 }

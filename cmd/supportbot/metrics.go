@@ -58,7 +58,7 @@ func newMetrics() *metrics {
 	m := &metrics{reg: reg}
 	m.updates = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supportbot_updates_total",
-		Help: "Inbound updates by channel and kind (text, button, command, unsupported), redelivered ones included.",
+		Help: "Inbound updates by channel and kind (text, button, command, unsupported, edited), redelivered ones included.",
 	}, []string{"channel", "kind"})
 	m.duplicates = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "supportbot_duplicate_updates_total",

@@ -16,10 +16,15 @@ func (m *Main) openTelegram() error {
 		DefaultLang:  c.Lang,
 		Now:          m.Now,
 		FlushTimeout: c.ShutdownTimeout,
+		// Telegram allows about 30 messages a second in all and one a
+		// second per chat; 0 lifts a limit (a 429 still pauses sending).
+		GlobalPerSecond: noLimitIfZero(c.TelegramGlobalRate),
+		PerChatInterval: perMessage(c.TelegramChatRate),
 		Webhook: telegram.Webhook{
 			Listen: c.TelegramWebhookListen,
 			Secret: c.TelegramWebhookSecret,
 			URL:    c.TelegramWebhookURL,
+			Path:   c.TelegramWebhookPath,
 		},
 	}
 	m.observeTelegram(&opt)
@@ -45,4 +50,22 @@ func (m *Main) runTelegram(ctx context.Context) error {
 	}
 	cancel()
 	return m.Telegram.Run(ctx)
+}
+
+// noLimitIfZero maps a rate of 0 (no limit) to the channel's "no limit",
+// a negative rate.
+func noLimitIfZero(rate float64) float64 {
+	if rate == 0 {
+		return -1
+	}
+	return rate
+}
+
+// perMessage is the interval between messages at rate messages a second;
+// for 0 (no limit), a negative interval.
+func perMessage(rate float64) time.Duration {
+	if rate == 0 {
+		return -1
+	}
+	return max(time.Duration(float64(time.Second)/rate), time.Nanosecond)
 }

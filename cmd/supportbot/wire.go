@@ -270,7 +270,8 @@ func banner(b *i18n.Bundle, lang, portalURL string) (string, error) {
 	return s, nil
 }
 
-// expireLoop deletes sessions idle for 30 days, hourly.
+// expireLoop deletes sessions idle for 30 days and handled update ids
+// older than store.DefaultHandledTTL (7 days), hourly.
 func (m *Main) expireLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -282,6 +283,14 @@ func (m *Main) expireLoop(ctx context.Context) {
 			m.Logger.Error("expire sessions", "err", err)
 		} else if n > 0 {
 			m.Logger.Info("expired sessions", "count", n)
+		}
+		if n, err := m.DB.ExpireHandled(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			m.Logger.Error("expire handled update ids", "err", err)
+		} else if n > 0 {
+			m.Logger.Info("expired handled update ids", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@
 package telegramtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,6 +137,7 @@ type Server struct {
 	queries   map[string]bool // callback query id → answered
 	webhook   string
 	secret    string
+	local     bool // a local Bot API server: http webhooks allowed
 	commands  map[string][]Command
 }
 
@@ -220,15 +222,39 @@ func (s *Server) PushCallback(u User, messageID int, data string) int64 {
 	return s.pushLocked(id, upd)
 }
 
+// SetLocal makes the server act as a local Bot API server (telegram-bot-api
+// --local), whose setWebhook also takes plain http URLs.
+func (s *Server) SetLocal(local bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.local = local
+}
+
+// rawMessage is what PushRaw reads of a message or an edited message.
+type rawMessage struct {
+	ID   int `json:"message_id"`
+	Chat struct {
+		ID   int64  `json:"id"`
+		Type string `json:"type"`
+	} `json:"chat"`
+	Text    string `json:"text"`
+	Caption string `json:"caption"`
+}
+
 // PushRaw queues one update given as its JSON text; it must carry an
 // update_id greater than every one pushed before. A callback query's id is
-// remembered so answering it succeeds.
+// remembered so answering it succeeds. A message in a private chat is kept
+// in the chat as the user's (its text, or its caption), so the bot can
+// delete it; an edited message replaces the text of the one with its id.
+// Messages the server numbers itself come after it.
 func (s *Server) PushRaw(update []byte) (int64, error) {
 	var head struct {
 		ID            *int64 `json:"update_id"`
 		CallbackQuery *struct {
 			ID string `json:"id"`
 		} `json:"callback_query"`
+		Message       *rawMessage `json:"message"`
+		EditedMessage *rawMessage `json:"edited_message"`
 	}
 	if err := json.Unmarshal(update, &head); err != nil {
 		return 0, fmt.Errorf("telegramtest: decode update: %w", err)
@@ -243,6 +269,18 @@ func (s *Server) PushRaw(update []byte) (int64, error) {
 	}
 	if head.CallbackQuery != nil {
 		s.queries[head.CallbackQuery.ID] = false
+	}
+	for _, m := range []*rawMessage{head.Message, head.EditedMessage} {
+		if m == nil || m.Chat.Type != "private" || m.ID <= 0 {
+			continue
+		}
+		text := cmp.Or(m.Text, m.Caption)
+		if _, old := s.findMessage(m.Chat.ID, m.ID); old != nil {
+			old.Text = text
+			continue
+		}
+		s.chats[m.Chat.ID] = append(s.chats[m.Chat.ID], &Message{ID: m.ID, ChatID: m.Chat.ID, Text: text})
+		s.nextMsg[m.Chat.ID] = max(s.nextMsg[m.Chat.ID], m.ID)
 	}
 	s.queue = append(s.queue, queued{id: *head.ID, raw: slices.Clone(update)})
 	s.lastID, s.pushed = *head.ID, true
@@ -547,7 +585,7 @@ func (s *Server) handleLocked(c *Call) (any, *apiError) {
 			s.webhook, s.secret = "", ""
 			return true, nil
 		}
-		if !strings.HasPrefix(f["url"], "https://") {
+		if !strings.HasPrefix(f["url"], "https://") && !(s.local && strings.HasPrefix(f["url"], "http://")) {
 			return nil, badRequest("bad webhook: An HTTPS URL must be provided for webhook")
 		}
 		s.webhook, s.secret = f["url"], f["secret_token"]

@@ -1,0 +1,5 @@
+package telegram
+
+// SetPendingPage sets how many pending envelopes c's Run reads from the
+// engine at a time (default 10,000), so tests can page through a few.
+func SetPendingPage(c *Channel, n int) { c.out.page = n }

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestWebhookSettings: a webhook secret or URL without a listen address
+// would neither poll nor serve — start-up refuses it, saying what to set;
+// an http webhook URL is refused with Telegram's own Bot API and taken with
+// a Bot API server of one's own.
+func TestWebhookSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		// want is in the error (nil error if empty); absent is not.
+		want, absent string
+	}{
+		{name: "secret alone", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s3cret"},
+			want: "--telegram-webhook-secret without --telegram-webhook-listen", absent: "s3cret"},
+		{name: "secret alone, from the environment", env: map[string]string{"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s3cret"},
+			want: "TELEGRAM_WEBHOOK_SECRET without --telegram-webhook-listen (TELEGRAM_WEBHOOK_LISTEN)", absent: "s3cret"},
+		{name: "secret and URL, no listen", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s3cret",
+			"--telegram-webhook-url", "https://bot.example.com/hook"},
+			want: "--telegram-webhook-url without --telegram-webhook-listen"},
+		{name: "http URL, Telegram's Bot API", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s",
+			"--telegram-webhook-listen", "127.0.0.1:0", "--telegram-webhook-url", "http://bot.example.com/hook"},
+			want: "--telegram-webhook-url=http://bot.example.com/hook: must be https://"},
+		{name: "not a URL", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s",
+			"--telegram-webhook-listen", "127.0.0.1:0", "--telegram-webhook-url", "bot.example.com/hook"},
+			want: "--telegram-webhook-url=bot.example.com/hook"},
+		{name: "path without a slash", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s",
+			"--telegram-webhook-listen", "127.0.0.1:0", "--telegram-webhook-path", "hook"},
+			want: "--telegram-webhook-path=hook: want a path starting with /"},
+		{name: "http URL, a local Bot API server", env: map[string]string{"TELEGRAM_API_URL": "http://127.0.0.1:8081"},
+			args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s",
+				"--telegram-webhook-listen", "127.0.0.1:0", "--telegram-webhook-url", "http://bot:8080/hook"}},
+		{name: "listen, secret and path", args: []string{"--telegram-token", "1:x", "--telegram-webhook-secret", "s",
+			"--telegram-webhook-listen", "127.0.0.1:0", "--telegram-webhook-path", "/hook"}},
+		{name: "polling", args: []string{"--telegram-token", "1:x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			m := NewMain()
+			m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+			err := m.ParseFlags(append([]string{"--data-dir", t.TempDir()}, tc.args...))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("ParseFlags = %v, want no error", err)
+			case tc.want == "":
+			case err == nil:
+				t.Fatalf("ParseFlags = nil, want an error holding %q", tc.want)
+			case !strings.Contains(err.Error(), tc.want) || (tc.absent != "" && strings.Contains(err.Error(), tc.absent)):
+				t.Errorf("ParseFlags = %q, want it to hold %q and not %q", err, tc.want, tc.absent)
+			}
+		})
+	}
+}

@@ -70,6 +70,11 @@ type Reply struct {
 	// Secret says the customer's answer to this message is a password: a
 	// terminal reads it without echo.
 	Secret bool `json:",omitempty"`
+	// Keep says the reply tells the customer something they need — the
+	// result of a journey (a change saved, a link), or a note such as a
+	// card-number warning merged on top of a screen — so a channel must
+	// deliver it even when a newer screen makes it out of date.
+	Keep bool `json:",omitempty"`
 }
 
 // Envelope is a Reply committed to the outbox, waiting for delivery.

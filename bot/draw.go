@@ -18,6 +18,7 @@ type out struct {
 	edit    int
 	del     int
 	secret  bool
+	keep    bool // see Reply.Keep
 }
 
 type btn struct {
@@ -42,10 +43,12 @@ func (r *run) del(messageID int) {
 	r.outs = append(r.outs, out{del: messageID})
 }
 
+// render localises the outputs into replies, merging a plain note into
+// the new message that follows it (see plainNote).
 func (r *run) render() []Reply {
 	replies := make([]Reply, 0, len(r.outs))
 	for _, o := range r.outs {
-		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret}
+		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret, Keep: o.keep}
 		if rp.Text == "" && o.id != "" {
 			rp.Text = r.e.renderLog(r.log, r.lang, o.id, r.asRendered(o.data), nil)
 		}
@@ -63,9 +66,28 @@ func (r *run) render() []Reply {
 			}
 			rp.Buttons = append(rp.Buttons, bs)
 		}
+		// One message per screen: a plain note (an error, a notice) goes
+		// on top of the new message after it instead of costing a message
+		// of its own.
+		if n := len(replies); n > 0 && rp.EditID == 0 && rp.DeleteID == 0 && plainNote(replies[n-1]) {
+			if rp.Text != "" {
+				rp.Text = replies[n-1].Text + "\n\n" + rp.Text
+			} else {
+				rp.Text = replies[n-1].Text
+			}
+			rp.Keep = true // the note must reach the customer
+			replies[n-1] = rp
+			continue
+		}
 		replies = append(replies, rp)
 	}
 	return replies
+}
+
+// plainNote reports whether rp is a new message of text alone: no buttons,
+// no edit or deletion, not a password prompt.
+func plainNote(rp Reply) bool {
+	return rp.Text != "" && len(rp.Buttons) == 0 && rp.EditID == 0 && rp.DeleteID == 0 && !rp.Secret
 }
 
 // pairs lays buttons out two to a row.
@@ -129,7 +151,7 @@ func (r *run) prompt(at step, t *Turn) error {
 		data[k] = v
 	}
 	tr := at.traits()
-	o := out{id: at.s.Prompt, data: data, edit: r.editID, secret: tr.secret}
+	o := out{id: at.s.Prompt, data: data, edit: r.editID, secret: tr.secret, keep: tr.end}
 	if at.s.Input != nil {
 		if err := at.s.Input.draw(r, at, t, &o); err != nil {
 			return fmt.Errorf("flow %s: state %s: %w", at.f.Name, at.s.Name, err)

@@ -326,3 +326,30 @@ func TestStaleButtonsCardsAndUnsupported(t *testing.T) {
 		t.Errorf("old-step button: %q, want the note and the current prompt", got)
 	}
 }
+
+// TestKeepMarksWhatMustArrive: a journey's result and a note merged on top
+// of a screen are marked Keep, so a channel never drops them for a newer
+// screen; an ordinary step's screen is not.
+func TestKeepMarksWhatMustArrive(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	e := newEngine(t, db)
+	ctx := context.Background()
+	steps := []struct {
+		text string
+		keep bool
+	}{
+		{"/echo", false},                // the question: a screen
+		{strings.Repeat("x", 30), true}, // "Bad word" merged on top of the question
+		{"hello", true},                 // the result, with the main menu under it
+	}
+	for _, st := range steps {
+		envs, err := e.Handle(ctx, bot.Inbound{Key: "t:1", Text: st.text})
+		if err != nil || len(envs) == 0 {
+			t.Fatalf("%q: %v, %d replies", st.text, err, len(envs))
+		}
+		if last := envs[len(envs)-1].Reply; last.Keep != st.keep {
+			t.Errorf("%q: last reply %q Keep = %v, want %v", st.text, last.Text, last.Keep, st.keep)
+		}
+	}
+}

@@ -1010,7 +1010,7 @@ func TestTurnCachedPerUpdate(t *testing.T) {
 		wantText  string
 	}{
 		{"two action states in one update fetch once", func(t *testing.T) []bot.Reply { return c.start(t, "memo") }, 1, "Fetched 1"},
-		{"the next update fetches afresh", func(t *testing.T) []bot.Reply { return c.typeText(t, "x") }, 2, "Fetched 2"},
+		{"the next update fetches afresh", func(t *testing.T) []bot.Reply { return c.typeText(t, "x") }, 2, "Bad word\n\nFetched 2"}, // the note on top of the re-prompt
 	}
 	for _, st := range steps {
 		if !t.Run(st.name, func(t *testing.T) {

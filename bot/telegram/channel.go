@@ -112,8 +112,17 @@ type Options struct {
 	// lines of one update's handling and of the sending of its replies
 	// carry its chat and update id (bot.UpdateLogger).
 	Logger *slog.Logger
-	// Workers is the number of updates handled in parallel (default 8).
+	// Workers bounds the typing indicators in flight (twice as many;
+	// default 8). Updates no longer share workers: each chat with updates
+	// queued is handled on its own goroutine, so a slow backend call holds
+	// up only the chat that made it.
 	Workers int
+	// MaxQueuedPerChat and MaxQueued bound the updates taken and not yet
+	// handled, per chat (default 32) and in all (default 4096). Beyond
+	// them the webhook answers 503 and polling fetches the update again
+	// later: Telegram keeps it.
+	MaxQueuedPerChat int
+	MaxQueued        int
 	// HTTPClient is used for every Bot API call (default: a new client).
 	// Per-call deadlines come from contexts; a client Timeout must exceed
 	// PollTimeout.
@@ -178,6 +187,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
+	}
+	if o.MaxQueuedPerChat <= 0 {
+		o.MaxQueuedPerChat = defaultMaxQueuedPerChat
+	}
+	if o.MaxQueued <= 0 {
+		o.MaxQueued = defaultMaxQueued
 	}
 	if o.HTTPClient == nil {
 		// Keep connections to the one Bot API host: the default keeps two.
@@ -330,7 +345,7 @@ func (c *Channel) Run(ctx context.Context) error {
 		c.log.Error("read pending replies", c.errAttr(err))
 	}
 
-	d := newDispatcher(c, c.opt.Workers)
+	d := newDispatcher(c, c.opt.MaxQueuedPerChat, c.opt.MaxQueued)
 	c.disp.Store(d)
 
 	var err error

@@ -15,15 +15,23 @@ import (
 	"supportbot/bot"
 )
 
-// dispatcher is a bounded pool of workers; a chat always goes to the same
-// worker, so its updates run strictly in order while chats run in parallel.
+// dispatcher runs each chat's updates strictly in order, one at a time, and
+// chats in parallel: a chat with updates queued has a goroutine of its own,
+// which exits once its queue is empty. So an update waiting on slow I/O (a
+// portal call) holds up its own chat only, never another. Memory is
+// bounded: at most maxPerChat updates are queued per chat and maxTotal in
+// all; beyond that submit refuses (the webhook answers 503 and Telegram
+// delivers the update again later; polling fetches it again).
 type dispatcher struct {
-	c      *Channel
-	queues []chan *job
-	wg     sync.WaitGroup
+	c  *Channel
+	wg sync.WaitGroup
 
-	mu     sync.RWMutex
+	maxPerChat, maxTotal int
+
+	mu     sync.Mutex
 	closed bool
+	chats  map[int64][]*job // queued and running updates, by chat
+	total  int
 
 	// hooks admits webhook requests until the shutdown drain.
 	hooks gate
@@ -70,71 +78,117 @@ func (b *batch) hasFailed(chat int64) bool {
 	return b.failed[chat]
 }
 
-func newDispatcher(c *Channel, workers int) *dispatcher {
-	d := &dispatcher{c: c, queues: make([]chan *job, workers)}
-	for i := range d.queues {
-		q := make(chan *job, 64)
-		d.queues[i] = q
-		d.wg.Go(func() {
-			for j := range q {
-				j.done <- c.process(j)
-			}
-		})
-	}
-	return d
+// Default bounds of the dispatcher's queues.
+const (
+	defaultMaxQueuedPerChat = 32
+	defaultMaxQueued        = 4096
+)
+
+func newDispatcher(c *Channel, maxPerChat, maxTotal int) *dispatcher {
+	return &dispatcher{c: c, maxPerChat: maxPerChat, maxTotal: maxTotal, chats: map[int64][]*job{}}
 }
 
-// submit queues j on its chat's worker; false if the pool is stopped.
-func (d *dispatcher) submit(j *job) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
+// submitResult is what submit did with a job.
+type submitResult int
+
+const (
+	submitted submitResult = iota
+	submitClosed
+	submitFull // a queue bound was reached: try again later
+)
+
+// submit queues j behind its chat's earlier updates, starting the chat's
+// goroutine if it has none.
+func (d *dispatcher) submit(j *job) submitResult {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.closed {
-		return false
+		return submitClosed
 	}
-	h := uint64(j.inc.chat) * 0x9E3779B97F4A7C15 // spread sequential ids
-	d.queues[(h>>32)%uint64(len(d.queues))] <- j
-	return true
+	chat := j.inc.chat
+	q, active := d.chats[chat]
+	if len(q) >= d.maxPerChat || d.total >= d.maxTotal {
+		return submitFull
+	}
+	d.chats[chat] = append(q, j)
+	d.total++
+	if !active {
+		d.wg.Go(func() { d.run(chat) })
+	}
+	return submitted
 }
 
-// stop lets the workers finish what is queued and waits for them.
+// run handles chat's queue in order until it is empty.
+func (d *dispatcher) run(chat int64) {
+	for {
+		d.mu.Lock()
+		q := d.chats[chat]
+		if len(q) == 0 {
+			delete(d.chats, chat)
+			d.mu.Unlock()
+			return
+		}
+		j := q[0]
+		d.mu.Unlock()
+
+		ok := d.c.process(j)
+
+		d.mu.Lock()
+		q = d.chats[chat]
+		q[0] = nil
+		d.chats[chat] = q[1:]
+		d.total--
+		d.mu.Unlock()
+		j.done <- ok
+	}
+}
+
+// stop takes no more updates, lets those queued finish and waits for them.
 func (d *dispatcher) stop() {
 	d.mu.Lock()
-	if !d.closed {
-		d.closed = true
-		for _, q := range d.queues {
-			close(q)
-		}
-	}
+	d.closed = true
 	d.mu.Unlock()
 	d.wg.Wait()
 }
 
 // dispatch translates u and queues it on d. The returned channel receives
-// whether the update was consumed (see job.done).
-func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) <-chan bool {
-	done := make(chan bool, 1)
+// whether the update was consumed (see job.done); full reports that it was
+// not queued because the queues are at their bounds (the channel then
+// receives false).
+func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) (done <-chan bool, full bool) {
+	res := make(chan bool, 1)
 	inc := translate(u, c.opt.DefaultLang)
 	log := c.log.With("update", u.ID)
 	if inc.in.Key != "" {
 		log = bot.UpdateLogger(c.log, inc.in.Key, u.ID)
 	}
-	if inc.act == ignore {
-		log.Debug("update ignored")
-		done <- true
-		return done
+	if inc.query != "" {
+		// At once, not after handling: the button's spinner stops as it
+		// is pressed, however long the chat's queue or its portal call.
+		c.answer(inc.query, log)
 	}
-	if !d.submit(&job{inc: inc, batch: b, log: log, done: done}) {
-		done <- false
+	if inc.act != handle {
+		if inc.act == ignore {
+			log.Debug("update ignored")
+		}
+		res <- true
+		return res, false
 	}
-	return done
+	switch d.submit(&job{inc: inc, batch: b, log: log, done: res}) {
+	case submitClosed:
+		res <- false
+	case submitFull:
+		log.Warn("update queues full, update refused for now")
+		b.fail(inc.chat) // the chat's later updates in the batch wait too
+		res <- false
+		return res, true
+	}
+	return res, false
 }
 
 // process runs one update on its worker.
 func (c *Channel) process(j *job) bool {
 	inc, log := j.inc, j.log
-	if inc.query != "" {
-		defer c.answer(inc.query, log)
-	}
 	if inc.act != handle {
 		return true
 	}

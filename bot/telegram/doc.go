@@ -6,7 +6,9 @@
 // translates those from private chats (messages and their edits, a
 // photo's caption carried for the engine's checks, button presses) into
 // bot.Inbound, runs them through Engine.Handle — one chat strictly in
-// order, chats in parallel on a bounded worker pool — and delivers the
+// order, each chat with updates queued on a goroutine of its own, so a slow
+// portal call holds up only its chat; the queues are bounded (the webhook
+// answers 503 beyond them) — and delivers the
 // committed replies from the outbox.
 //
 // Delivery is at least once. In polling mode the Channel owns the getUpdates
@@ -27,7 +29,11 @@
 // then lets one send probe before the others follow, deactivates a
 // conversation whose customer blocked the bot (403), retries 5xx and
 // network errors with capped exponential backoff and jitter for as long as
-// it runs, and marks each envelope delivered once sent. At start Run queues
+// it runs, and marks each envelope delivered once sent. Of a chat's screens
+// (replies with buttons) queued and not yet sent, only the newest is sent:
+// the older ones are marked delivered unsent (Observer.Superseded); replies
+// without buttons and deletions are always sent. A button press is answered
+// as soon as its update arrives. At start Run queues
 // all the engine's pending envelopes, page by page in ID order, before it
 // takes updates. What it cannot send by the end of the shutdown flush stays
 // pending in the engine's outbox for the next start.

@@ -21,6 +21,10 @@ type Observer interface {
 	// Paused is called when Telegram answers 429: all sending pauses for
 	// d, the retry_after it asked for (at least a second).
 	Paused(d time.Duration)
+	// Superseded is called for each screen (a reply with buttons) dropped
+	// unsent because a newer screen for the same chat was queued behind
+	// it; it is marked delivered.
+	Superseded()
 }
 
 // The results Observer.Sent reports.
@@ -37,6 +41,7 @@ type nopObserver struct{}
 
 func (nopObserver) Sent(string, string)  {}
 func (nopObserver) Paused(time.Duration) {}
+func (nopObserver) Superseded()          {}
 
 // Backlog returns how many replies the channel holds for delivery (queued,
 // being sent, or waiting out failures) and when the oldest of them was

@@ -17,10 +17,11 @@ import (
 
 // sendRecorder is an Observer that counts what it is told.
 type sendRecorder struct {
-	mu      sync.Mutex
-	changed chan struct{}
-	sent    map[string]int // "method result" → calls
-	pauses  []time.Duration
+	mu         sync.Mutex
+	changed    chan struct{}
+	sent       map[string]int // "method result" → calls
+	pauses     []time.Duration
+	superseded int
 }
 
 var _ telegram.Observer = (*sendRecorder)(nil)
@@ -35,6 +36,12 @@ func (r *sendRecorder) Sent(method, result string) {
 	r.sent[method+" "+result]++
 	close(r.changed)
 	r.changed = make(chan struct{})
+}
+
+func (r *sendRecorder) Superseded() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.superseded++
 }
 
 func (r *sendRecorder) Paused(d time.Duration) {

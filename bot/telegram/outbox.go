@@ -59,7 +59,8 @@ type outbox struct {
 type chatQueue struct {
 	envs    []bot.Envelope
 	running bool
-	step    int // steps of envs[0] already done
+	busy    bool // envs[0] is being sent
+	step    int  // steps of envs[0] already done
 }
 
 func newOutbox(c *Channel) *outbox {
@@ -153,7 +154,7 @@ func (o *outbox) enqueue(envs ...bot.Envelope) { o.put(envs, false) }
 // put is enqueue; while load runs, only load's own envelopes (loading)
 // are queued, others are held.
 func (o *outbox) put(envs []bot.Envelope, loading bool) {
-	var drop []uint64
+	var drop, superseded []uint64
 	o.mu.Lock()
 	if o.loading && !loading {
 		o.held = append(o.held, envs...)
@@ -182,6 +183,9 @@ func (o *outbox) put(envs []bot.Envelope, loading bool) {
 		if e.ID != 0 {
 			o.queued[e.ID] = o.c.opt.Now()
 		}
+		if screen(e.Reply) {
+			superseded = append(superseded, o.supersede(q)...)
+		}
 		if !q.running && o.ctx.Err() == nil {
 			q.running = true
 			o.wg.Add(1)
@@ -189,7 +193,49 @@ func (o *outbox) put(envs []bot.Envelope, loading bool) {
 		}
 	}
 	o.mu.Unlock()
-	o.delivered(drop...)
+	for range superseded {
+		o.c.opt.Observer.Superseded()
+	}
+	o.delivered(append(drop, superseded...)...)
+}
+
+// screen reports a reply that is a screen to act on: a message (or an
+// edit of one) with text and buttons, deleting nothing, and not marked
+// Keep (a journey's result, a note on top of a screen).
+func screen(r bot.Reply) bool {
+	return len(r.Buttons) > 0 && strings.TrimSpace(r.Text) != "" && r.DeleteID == 0 && !r.Keep
+}
+
+// supersede drops from q the screens queued before its last envelope, a
+// screen: only the newest screen is worth sending to a chat that has
+// several waiting. Nothing else is dropped — a reply without buttons (a
+// result, a confirmation, a warning), a deletion, an edit removing
+// buttons — nor the envelope being sent. It returns the IDs dropped, to
+// be marked delivered; call with o.mu held.
+func (o *outbox) supersede(q *chatQueue) []uint64 {
+	first := 0
+	if q.busy || q.step > 0 {
+		first = 1 // under way
+	}
+	last := len(q.envs) - 1
+	var ids []uint64
+	kept := q.envs[:first]
+	for i := first; i < last; i++ {
+		e := q.envs[i]
+		if screen(e.Reply) {
+			ids = append(ids, e.ID)
+			delete(o.queued, e.ID)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if ids == nil {
+		return nil
+	}
+	kept = append(kept, q.envs[last])
+	clear(q.envs[len(kept):])
+	q.envs = kept
+	return ids
 }
 
 // reachable clears a chat's blocked mark: its customer wrote again.
@@ -222,13 +268,14 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 			return
 		}
 		env, from := q.envs[0], q.step
+		q.busy = true
 		o.mu.Unlock()
 
 		res, done := o.deliver(chat, env, from)
 		switch res {
 		case sent:
 			o.mu.Lock()
-			q.envs, q.step = q.envs[1:], 0
+			q.envs, q.step, q.busy = q.envs[1:], 0, false
 			delete(o.queued, env.ID)
 			o.mu.Unlock()
 			o.delivered(env.ID)
@@ -237,7 +284,7 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 		case stalled, stopped:
 			// Left pending for the next start.
 			o.mu.Lock()
-			q.step = done
+			q.step, q.busy = done, false
 			q.running = false
 			o.mu.Unlock()
 			return
@@ -261,7 +308,7 @@ func (o *outbox) block(chat int64, q *chatQueue, key string) {
 		ids = append(ids, e.ID)
 		delete(o.queued, e.ID)
 	}
-	q.envs, q.step = nil, 0
+	q.envs, q.step, q.busy = nil, 0, false
 	o.mu.Unlock()
 	o.delivered(ids...)
 }

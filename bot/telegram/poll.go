@@ -112,7 +112,7 @@ func (c *Channel) runBatch(d *dispatcher, ups []rawUpdate) (next int64, ok bool)
 			dones[i] = done
 			continue
 		}
-		dones[i] = c.dispatch(d, u.upd, b)
+		dones[i], _ = c.dispatch(d, u.upd, b) // full: not consumed, fetched again
 	}
 	next, ok = ups[len(ups)-1].id+1, true
 	for i, done := range dones {

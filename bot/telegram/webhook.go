@@ -28,7 +28,9 @@ const maxUpdateBytes = 4 << 20
 //   - 200 once the update is committed, or when it is not for us;
 //   - 500 when Handle failed, so Telegram sends it again;
 //   - 503 while Run is not running in webhook mode, or is shutting down:
-//     Telegram sends the update again after the restart.
+//     Telegram sends the update again after the restart; also when the
+//     update queues are full (Options.MaxQueued, MaxQueuedPerChat), so
+//     Telegram sends it again later.
 //
 // It handles the update before answering; the body is never logged. It
 // answers on any path: the server Run starts on Webhook.Listen serves it
@@ -78,8 +80,13 @@ func (c *Channel) Handler() http.Handler {
 			return
 		}
 		defer d.hooks.leave()
+		done, full := c.dispatch(d, u, nil)
+		if full {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
 		select {
-		case ok := <-c.dispatch(d, u, nil):
+		case ok := <-done:
 			if !ok {
 				http.Error(w, "not committed", http.StatusInternalServerError)
 				return

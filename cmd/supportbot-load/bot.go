@@ -39,6 +39,8 @@ type botOptions struct {
 	Secret        string // the webhook's secret token
 	Logger        *slog.Logger
 	Timeline      *timeline
+	// Limits keeps the channel's default (Telegram's) rate limits.
+	Limits bool
 }
 
 // openBot opens the database in o.DataDir, starts the demo portal and
@@ -95,10 +97,12 @@ func openBot(ctx context.Context, o botOptions) (b *loadBot, err error) {
 		Workers:     o.Workers,
 		// Webhook mode; the handler is served by the caller.
 		Webhook: telegram.Webhook{Secret: o.Secret},
+	}
+	if !o.Limits {
 		// Lift Telegram's limits: the run measures the bot, not them.
-		PerChatInterval: time.Nanosecond,
-		PerChatBurst:    1 << 20,
-		GlobalPerSecond: 1_000_000_000,
+		opt.PerChatInterval = time.Nanosecond
+		opt.PerChatBurst = 1 << 20
+		opt.GlobalPerSecond = 1_000_000_000
 	}
 	b.channel, err = telegram.New(o.Token, timedEngine{Engine: eng, tl: o.Timeline}, opt)
 	return b, err

@@ -29,7 +29,12 @@ type fakeBotAPI struct {
 	users map[int64]*customer
 	calls map[string]*atomic.Int64 // by method
 	errs  *errorLog
+	// limits, if set, answers 429 to messages beyond Telegram's limits.
+	limits *apiLimits
 }
+
+// rateLimited counts the messages answered 429 (with --telegram-limits).
+const rateLimited = "429 Too Many Requests"
 
 // apiMethods are the Bot API methods the fake answers.
 var apiMethods = []string{
@@ -42,6 +47,7 @@ func newFakeBotAPI(token string, errs *errorLog) *fakeBotAPI {
 	for _, m := range apiMethods {
 		f.calls[m] = new(atomic.Int64)
 	}
+	f.calls[rateLimited] = new(atomic.Int64)
 	return f
 }
 
@@ -91,6 +97,15 @@ func (f *fakeBotAPI) message(w http.ResponseWriter, r *http.Request, method stri
 		f.errs.add("fake Bot API: %s without chat_id", method)
 		apiFail(w, http.StatusBadRequest, "Bad Request: chat not found")
 		return
+	}
+	if f.limits != nil {
+		if ok, wait := f.limits.admit(chat, time.Now()); !ok {
+			// Counted as a 429, not as a message.
+			f.calls[method].Add(-1)
+			f.calls[rateLimited].Add(1)
+			tooMany(w, wait)
+			return
+		}
 	}
 	text := r.FormValue("text")
 	if method != "editMessageReplyMarkup" && strings.TrimSpace(text) == "" {

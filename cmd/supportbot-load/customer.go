@@ -95,12 +95,21 @@ func (u *customer) run(ctx context.Context, p *webhookPoster, deadline time.Time
 	if u.rng != nil && !u.pause(ctx, time.Duration(u.rng.Int64N(int64(u.think)+1)), deadline) {
 		return // customers arrive spread over the first think time
 	}
-	for ctx.Err() == nil && time.Now().Before(deadline) {
+	for n := 0; ctx.Err() == nil && time.Now().Before(deadline); n++ {
+		// With --rush the customer reads the last reply before starting
+		// over, as between steps.
+		if n > 0 && u.rng != nil && !u.pause(ctx, u.thinkTime(), deadline) {
+			return
+		}
 		err := u.conversation(ctx, p, deadline, timeout)
 		switch {
 		case err == nil:
 			u.conversations++
 		case errors.Is(err, errDeadline) || ctx.Err() != nil:
+			// Not at once into another conversation: a run ending
+			// mid-conversation would have every customer send /menu
+			// back to back until the deadline.
+			return
 		case errors.Is(err, errGaveUp):
 			u.abandoned++
 		default:
@@ -137,9 +146,7 @@ func (u *customer) conversation(ctx context.Context, p *webhookPoster, deadline 
 	var prev botMessage
 	for i, st := range steps {
 		if u.rng != nil && i > 0 {
-			// Read the reply, think, act: uniform within ±50% of think.
-			d := u.think/2 + time.Duration(u.rng.Int64N(int64(u.think)+1))
-			if !u.pause(ctx, d, deadline) {
+			if !u.pause(ctx, u.thinkTime(), deadline) {
 				return errDeadline
 			}
 		}
@@ -154,6 +161,12 @@ func (u *customer) conversation(ctx context.Context, p *webhookPoster, deadline 
 		prev = m
 	}
 	return nil
+}
+
+// thinkTime is how long a --rush customer reads a reply, thinks and acts:
+// uniform within ±50% of think.
+func (u *customer) thinkTime() time.Duration {
+	return u.think/2 + time.Duration(u.rng.Int64N(int64(u.think)+1))
 }
 
 // pause waits d, and reports false if the run is over first.

@@ -46,6 +46,11 @@ type config struct {
 	Think     time.Duration
 	Impatient float64
 	Patience  time.Duration
+
+	// TelegramLimits keeps Telegram's rate limits: the fake Bot API answers
+	// 429 beyond 30 messages a second in all or 1 a second per chat (burst
+	// 3), and the bot runs with its default limits.
+	TelegramLimits bool
 }
 
 func (c config) validate() error {
@@ -231,6 +236,9 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 
 	// The customers first: the fake Bot API routes replies to them.
 	api := newFakeBotAPI(loadToken, errs)
+	if cfg.TelegramLimits {
+		api.limits = newAPILimits()
+	}
 	users := make([]*customer, cfg.Users)
 	for i := range users {
 		u := newCustomer(i+1, cfg.DemoCustomers, errs, tl)
@@ -278,7 +286,7 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 		b, err = openBot(ctx, botOptions{
 			DataDir: dir, DemoCustomers: cfg.DemoCustomers, Workers: cfg.Workers,
 			APIURL: apiURL, Token: loadToken, Secret: hex.EncodeToString(secret),
-			Logger: logger, Timeline: tl,
+			Logger: logger, Timeline: tl, Limits: cfg.TelegramLimits,
 		})
 	})
 	if err != nil {

@@ -59,7 +59,8 @@ no reply comes within --patience, as people do.
 
 Telegram's rate limits (1 message/s per chat in bursts of 3, 30/s overall)
 are lifted for the run, so it measures what the bot can do; in production
-those limits apply and bound delivery long before the bot does.
+those limits apply and bound delivery long before the bot does
+(--telegram-limits keeps them, enforced by the fake Bot API with 429s).
 
 Flags:
 `
@@ -89,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.Rush, "rush", false, "customers think between steps (--think) and the impatient retry (--impatient, --patience)")
 	fs.DurationVar(&cfg.Think, "think", cfg.Think, "with --rush: mean think time between a reply and the next step (uniform within ±50%)")
 	fs.Float64Var(&cfg.Impatient, "impatient", cfg.Impatient, "with --rush: share of customers (0 to 1) who send their last update again when no reply comes")
+	fs.BoolVar(&cfg.TelegramLimits, "telegram-limits", false, "keep Telegram's rate limits: the fake Bot API answers 429 beyond 30 messages/s in all or 1/s per chat (burst 3), and the bot keeps its default limits")
 	fs.DurationVar(&cfg.Patience, "patience", cfg.Patience, "with --rush: how long an impatient customer waits before sending again (at most twice a step)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

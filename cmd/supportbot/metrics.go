@@ -43,6 +43,7 @@ type metrics struct {
 	sends           *prometheus.CounterVec
 	pauses          prometheus.Counter
 	pauseSeconds    prometheus.Counter
+	superseded      prometheus.Counter
 }
 
 var (
@@ -102,8 +103,12 @@ func newMetrics() *metrics {
 		Name: "supportbot_telegram_rate_limit_pause_seconds_total",
 		Help: "Seconds of sending pauses Telegram asked for with 429 (retry_after).",
 	})
+	m.superseded = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "supportbot_superseded_screens_total",
+		Help: "Screens (replies with buttons) dropped unsent because a newer screen for the same chat was queued behind them.",
+	})
 	for _, c := range []prometheus.Collector{m.updates, m.duplicates, m.flowStarts, m.flowCompletions, m.flowAbandons,
-		m.stepSeconds, m.portalSeconds, m.portalErrors, m.sends, m.pauses, m.pauseSeconds} {
+		m.stepSeconds, m.portalSeconds, m.portalErrors, m.sends, m.pauses, m.pauseSeconds, m.superseded} {
 		f(c)
 	}
 	f(collectors.NewGoCollector())
@@ -140,6 +145,9 @@ func (m *metrics) Paused(d time.Duration) {
 	m.pauses.Inc()
 	m.pauseSeconds.Add(d.Seconds())
 }
+
+// Superseded implements telegram.Observer.
+func (m *metrics) Superseded() { m.superseded.Inc() }
 
 // portalCall observes one portal call (portal.WithObserver).
 func (m *metrics) portalCall(op string, d time.Duration, err error) {

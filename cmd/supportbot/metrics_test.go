@@ -168,6 +168,13 @@ func TestMetricsAfterJourney(t *testing.T) {
 		t.Fatalf("redelivered update: %d replies, %v; want none", len(envs), err)
 	}
 
+	// The customer sees a message before its send is counted: wait for
+	// the last one (six messages, one a screen each: the welcome on top of
+	// the menu, the login note on top of the order list).
+	srv.WaitFor(wait, func() bool {
+		n, _ := value(scrape(t, m), "supportbot_telegram_sends_total", map[string]string{"method": "sendMessage", "result": "ok"})
+		return n >= 6
+	})
 	fams := scrape(t, m)
 	for _, tc := range []struct {
 		name   string

@@ -210,7 +210,8 @@ func TestTelegramPlanForwarding(t *testing.T) {
 	c.say("/forwarding")
 	askEmail := c.await(0, "the email prompt", containing(msg(t, "en", "login.ask_email.prompt", nil)))
 	status := c.logIn(askEmail, michaelEmail, michaelPassword, "the forwarding status", hasButton("forwarding.status_on|e:set"))
-	if want := msg(t, "en", "forwarding.status_on.prompt", with("ForwardingState", "to +1 312-555-0123")); status.Text != want {
+	// One message: the login note on top of the status.
+	if want := msg(t, "en", "login.done.prompt", map[string]any{"Name": "Michael Cohen"}) + "\n\n" + msg(t, "en", "forwarding.status_on.prompt", with("ForwardingState", "to +1 312-555-0123")); status.Text != want {
 		t.Errorf("status text = %q, want %q", status.Text, want)
 	}
 	if got := w.botMessagesBetween(chat, askEmail.ID, status.ID); slices.ContainsFunc(got, hasButton("forwarding.choose_plan|v:P-2004")) {

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,39 +26,8 @@ func openLoggingApp(t *testing.T, srv *telegramtest.Server, cfg Config, now func
 	m.Now = now
 	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), io.Discard, a.logs
 	m.TelegramOptions = fastOptions
-	if err := m.Config.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Open(ctx); err != nil {
-		cancel()
-		m.Close()
-		t.Fatalf("Open: %v", err)
-	}
 	a.m = m
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	var runErr error
-	a.stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(wait):
-				runErr = errors.New("Run did not return after cancel")
-			}
-			if err := m.Close(); err != nil && runErr == nil {
-				runErr = fmt.Errorf("Close: %w", err)
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() {
-		if err := a.stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	a.stop = runMain(t, m)
 	return a
 }
 

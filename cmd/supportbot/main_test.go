@@ -151,39 +151,8 @@ func openAppAt(t *testing.T, srv *telegramtest.Server, cfg Config, edit func(*te
 			edit(o)
 		}
 	}
-	if err := m.Config.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Open(ctx); err != nil {
-		cancel()
-		m.Close()
-		t.Fatalf("Open: %v", err)
-	}
 	a.m = m
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	var runErr error
-	a.stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(wait):
-				runErr = errors.New("Run did not return after cancel")
-			}
-			if err := m.Close(); err != nil && runErr == nil {
-				runErr = fmt.Errorf("Close: %w", err)
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() {
-		if err := a.stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	a.stop = runMain(t, m)
 	return a
 }
 
@@ -850,4 +819,43 @@ func TestStopDuringStartup(t *testing.T) {
 	}
 	a := &app{t: t, m: m, srv: srv, logs: logs}
 	a.noWarnings()
+}
+
+// runMain validates, opens and runs m until the test ends or the stop it
+// returns is called, failing the test on any error on the way.
+func runMain(t *testing.T, m *Main) (stop func() error) {
+	t.Helper()
+	if err := m.Config.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx); err != nil {
+		cancel()
+		m.Close()
+		t.Fatalf("Open: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(wait):
+				runErr = errors.New("Run did not return after cancel")
+			}
+			if err := m.Close(); err != nil && runErr == nil {
+				runErr = fmt.Errorf("Close: %w", err)
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return stop
 }

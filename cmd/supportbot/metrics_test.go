@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,39 +31,7 @@ func startMain(t *testing.T, m *Main, logs io.Writer) func() error {
 	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), io.Discard, logs
 	m.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m.TelegramOptions = fastOptions
-	if err := m.Config.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := m.Open(ctx); err != nil {
-		cancel()
-		m.Close()
-		t.Fatalf("Open: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	var once sync.Once
-	var runErr error
-	stop := func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(wait):
-				runErr = errors.New("Run did not return after cancel")
-			}
-			if err := m.Close(); err != nil && runErr == nil {
-				runErr = fmt.Errorf("Close: %w", err)
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() {
-		if err := stop(); err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return stop
+	return runMain(t, m)
 }
 
 // get fetches path from the metrics server of m and returns the status

@@ -55,6 +55,19 @@ type job struct {
 type batch struct {
 	mu     sync.Mutex
 	failed map[int64]bool
+	// wake, if set, is signalled each time a job of the batch finishes.
+	wake chan struct{}
+}
+
+// finished signals b.wake, if any, without blocking.
+func (b *batch) finished() {
+	if b == nil || b.wake == nil {
+		return
+	}
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (b *batch) fail(chat int64) {
@@ -140,7 +153,15 @@ func (d *dispatcher) run(chat int64) {
 		d.total--
 		d.mu.Unlock()
 		j.done <- ok
+		j.batch.finished()
 	}
+}
+
+// hasRoom reports whether the overall queue bound leaves room for an update.
+func (d *dispatcher) hasRoom() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.total < d.maxTotal
 }
 
 // stop takes no more updates, lets those queued finish and waits for them.
@@ -179,7 +200,6 @@ func (c *Channel) dispatch(d *dispatcher, u *models.Update, b *batch) (done <-ch
 		res <- false
 	case submitFull:
 		log.Warn("update queues full, update refused for now")
-		b.fail(inc.chat) // the chat's later updates in the batch wait too
 		res <- false
 		return res, true
 	}

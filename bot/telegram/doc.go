@@ -12,7 +12,9 @@
 // committed replies from the outbox.
 //
 // Delivery is at least once. In polling mode the Channel owns the getUpdates
-// offset and confirms an update only after Handle committed it; in webhook
+// offset and confirms an update only after Handle committed it and every
+// update before it; it goes on fetching while updates are in flight, so a
+// hung call holds up only its chat (and the confirmed offset); in webhook
 // mode its own http.Handler answers 200 only after the commit. The engine
 // drops redelivered update ids.
 //

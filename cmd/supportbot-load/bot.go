@@ -41,6 +41,8 @@ type botOptions struct {
 	Timeline      *timeline
 	// Limits keeps the channel's default (Telegram's) rate limits.
 	Limits bool
+	// PortalWrap, if set, wraps the demo portal's handler.
+	PortalWrap func(http.Handler) http.Handler
 }
 
 // openBot opens the database in o.DataDir, starts the demo portal and
@@ -65,8 +67,11 @@ func openBot(ctx context.Context, o botOptions) (b *loadBot, err error) {
 	}
 	var portalURL string
 	pprof.Do(ctx, pprof.Labels("part", "demo-portal"), func(context.Context) {
-		srv := demo.New(demo.Options{ExtraCustomers: o.DemoCustomers})
-		portalURL, b.stopPortal, err = demo.Listen(context.WithoutCancel(ctx), "127.0.0.1:0", srv)
+		var h http.Handler = demo.New(demo.Options{ExtraCustomers: o.DemoCustomers})
+		if o.PortalWrap != nil {
+			h = o.PortalWrap(h)
+		}
+		portalURL, b.stopPortal, err = demo.Listen(context.WithoutCancel(ctx), "127.0.0.1:0", h)
 	})
 	if err != nil {
 		return b, fmt.Errorf("start demo portal: %w", err)

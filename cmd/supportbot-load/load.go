@@ -51,6 +51,10 @@ type config struct {
 	// 429 beyond 30 messages a second in all or 1 a second per chat (burst
 	// 3), and the bot runs with its default limits.
 	TelegramLimits bool
+
+	// Hung adds that many customers whose guest lookups hang at the demo
+	// portal until the run ends; the Users customers then send /help.
+	Hung int
 }
 
 func (c config) validate() error {
@@ -60,6 +64,9 @@ func (c config) validate() error {
 	}
 	if c.Duration <= 0 {
 		errs = append(errs, errors.New("--duration must be positive"))
+	}
+	if c.Hung < 0 {
+		errs = append(errs, errors.New("--hung must not be negative"))
 	}
 	if c.StepTimeout <= 0 {
 		errs = append(errs, errors.New("--step-timeout must be positive"))
@@ -159,6 +166,9 @@ func (r result) print(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "mode                   closed loop: %d customers, each takes its next step as soon as the reply comes\n", c.Users)
 	}
+	if c.Hung > 0 {
+		fmt.Fprintf(w, "hung                   %d more customers' guest lookups hang at the portal all run; the %d customers send /help (a step)\n", c.Hung, c.Users)
+	}
 	fmt.Fprintf(w, "elapsed                %s\n", r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "conversations          %d (%.0f/s)", r.Conversations, r.perSecond(r.Conversations))
 	if c.Rush {
@@ -229,7 +239,7 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 		return result{}, err
 	}
 	if cfg.DemoCustomers < 0 {
-		cfg.DemoCustomers = min(cfg.Users, 99999)
+		cfg.DemoCustomers = min(cfg.Users+cfg.Hung, 99999)
 	}
 	errs := &errorLog{}
 	tl := newTimeline()
@@ -251,6 +261,15 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 		}
 		users[i] = u
 		api.users[u.chat] = u
+	}
+	hold := newPortalHold()
+	defer hold.releaseAll()
+	hung := make([]*customer, cfg.Hung)
+	for i := range hung {
+		u := newCustomer(cfg.Users+i+1, cfg.DemoCustomers, errs, tl)
+		hung[i] = u
+		api.users[u.chat] = u
+		hold.emails[u.email] = true
 	}
 	// CPU profile labels (go tool pprof -tags) tell the parts apart; the
 	// goroutines a labelled one starts inherit its label.
@@ -281,12 +300,17 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 	rand.Read(secret)
 	logger := slog.New(&countingHandler{Handler: slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), errs: errs})
 
+	var portalWrap func(http.Handler) http.Handler
+	if cfg.Hung > 0 {
+		portalWrap = hold.wrap
+	}
 	var b *loadBot
 	pprof.Do(ctx, pprof.Labels("part", partBot), func(ctx context.Context) {
 		b, err = openBot(ctx, botOptions{
 			DataDir: dir, DemoCustomers: cfg.DemoCustomers, Workers: cfg.Workers,
 			APIURL: apiURL, Token: loadToken, Secret: hex.EncodeToString(secret),
 			Logger: logger, Timeline: tl, Limits: cfg.TelegramLimits,
+			PortalWrap: portalWrap,
 		})
 	})
 	if err != nil {
@@ -323,8 +347,26 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 		return result{}, err
 	}
 
+	// The hung customers first: the run starts once all their lookups hang.
+	var hungWG sync.WaitGroup
+	for _, u := range hung {
+		hungWG.Go(func() {
+			if err := u.hang(ctx, poster, cfg.StepTimeout); err != nil && ctx.Err() == nil {
+				errs.add("hung chat %d: %v", u.chat, err)
+			}
+		})
+	}
+	if !hold.waitHeld(ctx, int64(len(hung)), cfg.StepTimeout+5*time.Second) {
+		hold.releaseAll()
+		hungWG.Wait()
+		stopBot()
+		return result{}, fmt.Errorf("only %d of %d hung customers' lookups reached the portal", hold.held.Load(), len(hung))
+	}
+
 	prof, err := startProfile(cfg.CPUProfile)
 	if err != nil {
+		hold.releaseAll()
+		hungWG.Wait()
 		stopBot()
 		return result{}, err
 	}
@@ -336,12 +378,22 @@ func load(ctx context.Context, cfg config, stderr io.Writer) (result, error) {
 	for _, u := range users {
 		wg.Go(func() {
 			pprof.Do(ctx, pprof.Labels("part", partLoad), func(ctx context.Context) {
-				u.run(ctx, poster, deadline, cfg.StepTimeout)
+				if cfg.Hung > 0 {
+					u.help(ctx, poster, deadline, cfg.StepTimeout)
+				} else {
+					u.run(ctx, poster, deadline, cfg.StepTimeout)
+				}
 			})
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	held := hold.held.Load()
+	hold.releaseAll()
+	hungWG.Wait()
+	if held < int64(len(hung)) {
+		errs.add("%d hung lookups, want at least %d", held, len(hung))
+	}
 	cpu := processCPU() - cpu0
 	calls := api.counts()
 	partCPU, err := prof.stop()

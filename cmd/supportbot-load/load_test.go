@@ -127,3 +127,19 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadHung runs the --hung scenario briefly: the hung customers' guest
+// lookups are held at the portal for the whole run while the other
+// customers' /help is answered, well before the held calls end.
+func TestLoadHung(t *testing.T) {
+	const duration = time.Second
+	res := runLoad(t, config{
+		Users: 3, Hung: 2, Duration: duration, DemoCustomers: -1, DataDir: t.TempDir(), StepTimeout: 10 * time.Second,
+	})
+	if res.Steps == 0 {
+		t.Fatal("no /help answered while lookups hang")
+	}
+	if res.Latency.Max >= duration {
+		t.Errorf("/help took up to %s while lookups hang, want far less than the run (%s)", res.Latency.Max, duration)
+	}
+}

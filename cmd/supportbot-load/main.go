@@ -7,6 +7,7 @@
 //
 //	supportbot-load --users 200 --duration 10s             closed loop: each customer sends, waits for the reply, goes on
 //	supportbot-load --rush --users 2000 --duration 30s     a rush: customers think ~1 s between steps; impatient ones retry
+//	supportbot-load --hung 8 --users 40 --duration 8s      /help latency while 8 chats' portal calls hang
 //
 // It wires the bot the way cmd/supportbot does in webhook mode (see bot.go),
 // with Telegram's rate limits lifted, and reports throughput, the latency
@@ -91,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Think, "think", cfg.Think, "with --rush: mean think time between a reply and the next step (uniform within ±50%)")
 	fs.Float64Var(&cfg.Impatient, "impatient", cfg.Impatient, "with --rush: share of customers (0 to 1) who send their last update again when no reply comes")
 	fs.BoolVar(&cfg.TelegramLimits, "telegram-limits", false, "keep Telegram's rate limits: the fake Bot API answers 429 beyond 30 messages/s in all or 1/s per chat (burst 3), and the bot keeps its default limits")
+	fs.IntVar(&cfg.Hung, "hung", 0, "add that many customers whose guest lookups hang at the portal until the run ends (the portal client retries a hung call a few times: keep --duration to some seconds); the --users customers then send /help")
 	fs.DurationVar(&cfg.Patience, "patience", cfg.Patience, "with --rush: how long an impatient customer waits before sending again (at most twice a step)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -657,19 +657,7 @@ func TestRestartDeliversPending(t *testing.T) {
 		}
 	}
 
-	healthy := telegramtest.NewServer(t)
-	second := openApp(t, healthy, config(healthy, dir), nil)
-	healthy.WaitBotMessages(chat, len(want), wait)
-	if err := second.stop(); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	var got []string
-	for _, m := range second.botMessages(chat) {
-		got = append(got, m.Text)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("delivered after restart (-want +got):\n%s", diff)
-	}
+	healthy := deliveredAfterRestart(t, dir, chat, want)
 	if n := len(healthy.Calls("sendMessage")); n != len(want) {
 		t.Errorf("%d sendMessage calls after restart, want %d", n, len(want))
 	}
@@ -858,4 +846,25 @@ func runMain(t *testing.T, m *Main) (stop func() error) {
 		}
 	})
 	return stop
+}
+
+// deliveredAfterRestart starts the bot again on dir against a healthy Bot
+// API and checks that chat receives exactly want, the replies an earlier
+// run left pending. It returns that Bot API, for further checks.
+func deliveredAfterRestart(t *testing.T, dir string, chat int64, want []string) *telegramtest.Server {
+	t.Helper()
+	healthy := telegramtest.NewServer(t)
+	second := openApp(t, healthy, config(healthy, dir), nil)
+	healthy.WaitBotMessages(chat, len(want), wait)
+	if err := second.stop(); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	var got []string
+	for _, m := range second.botMessages(chat) {
+		got = append(got, m.Text)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("delivered after restart (-want +got):\n%s", diff)
+	}
+	return healthy
 }

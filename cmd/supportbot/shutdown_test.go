@@ -285,19 +285,7 @@ func TestShutdownTimeoutLeavesPending(t *testing.T) {
 		t.Fatalf("pending after the shutdown (-want +got):\n%s", diff)
 	}
 
-	healthy := telegramtest.NewServer(t)
-	second := openApp(t, healthy, config(healthy, dir), nil)
-	healthy.WaitBotMessages(chat, len(want), wait)
-	if err := second.stop(); err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	var got []string
-	for _, m := range second.botMessages(chat) {
-		got = append(got, m.Text)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("delivered after restart (-want +got):\n%s", diff)
-	}
+	deliveredAfterRestart(t, dir, chat, want)
 	if left := pendingIn(t, dir); len(left) != 0 {
 		t.Errorf("replies still pending after the restart: %q", left)
 	}

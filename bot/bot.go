@@ -45,6 +45,12 @@ type Inbound struct {
 	// engine takes no edit as an answer: one holding a card number is
 	// deleted with a warning, any other is answered with a short note.
 	Edited bool
+	// Event, when set, is not the customer's input but news for the
+	// conversation from elsewhere — a staff reply, a ticket closed — with
+	// its values in Vars. The active flow's Signals handle it when they
+	// name it, else the engine's Config.Signals.
+	Event string
+	Vars  map[string]string
 }
 
 // Button is one choice offered under a reply.
@@ -75,6 +81,14 @@ type Reply struct {
 	// card-number warning merged on top of a screen — so a channel must
 	// deliver it even when a newer screen makes it out of date.
 	Keep bool `json:",omitempty"`
+	// To, when set, addresses the reply to another conversation or channel
+	// ("slack:T-5001" for a ticket's staff thread) instead of the
+	// customer's: the store files it under that key, so that channel's
+	// adapter delivers it.
+	To string `json:",omitempty"`
+	// Vars carry structured values for a staff channel, which builds its
+	// own message from them (the ticket, the customer, the event).
+	Vars map[string]string `json:",omitempty"`
 }
 
 // Envelope is a Reply committed to the outbox, waiting for delivery.

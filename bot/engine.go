@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -56,6 +57,9 @@ type Engine struct {
 	onMissing     func(error)
 	obs           Observer
 	locks         keyLocks
+
+	wakeMu sync.Mutex
+	wake   map[string]chan struct{}
 }
 
 // engineMsgs are the message IDs the engine itself renders.
@@ -279,6 +283,7 @@ func (e *Engine) commit(ctx context.Context, c Commit, events ...flowEvent) ([]E
 		return nil, fmt.Errorf("commit %s: %w", c.Session.Key, err)
 	}
 	e.report(events)
+	e.signal(envs)
 	return envs, nil
 }
 
@@ -319,15 +324,46 @@ func (e *Engine) Deactivate(ctx context.Context, key string) error {
 	return err
 }
 
-// Pending returns up to limit undelivered replies, oldest first.
-func (e *Engine) Pending(ctx context.Context, limit int) ([]Envelope, error) {
-	return e.store.Pending(ctx, limit)
+// Pending returns up to limit undelivered replies for channel with an ID
+// above after, oldest first: after 0 is the first page, the last ID seen
+// the next.
+func (e *Engine) Pending(ctx context.Context, channel string, after uint64, limit int) ([]Envelope, error) {
+	return e.store.Pending(ctx, channel, after, limit)
 }
 
-// PendingAfter returns up to limit undelivered replies with an ID above
-// after, oldest first: the next page after the reply with ID after.
-func (e *Engine) PendingAfter(ctx context.Context, after uint64, limit int) ([]Envelope, error) {
-	return e.store.PendingAfter(ctx, after, limit)
+// Wake returns a channel that receives a value (coalesced) whenever replies
+// for channel are committed, so an adapter that did not handle the update
+// itself — Slack for a customer's message, Telegram for a staff reply —
+// knows to read its Pending.
+func (e *Engine) Wake(channel string) <-chan struct{} {
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	if e.wake == nil {
+		e.wake = map[string]chan struct{}{}
+	}
+	c, ok := e.wake[channel]
+	if !ok {
+		c = make(chan struct{}, 1)
+		e.wake[channel] = c
+	}
+	return c
+}
+
+// signal wakes the adapters of the channels envs go to.
+func (e *Engine) signal(envs []Envelope) {
+	if len(envs) == 0 {
+		return
+	}
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	for _, env := range envs {
+		if c, ok := e.wake[channelOf(env.Key)]; ok {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Delivered removes delivered replies from the outbox.

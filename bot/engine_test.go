@@ -128,13 +128,13 @@ func TestDuplicateUpdateChangesNothing(t *testing.T) {
 		t.Fatalf("first delivery: %v, %d replies", err, len(first))
 	}
 	before, _, _ := db.Load(ctx, "t:1")
-	pending, _ := db.Pending(ctx, 100)
+	pending, _ := db.Pending(ctx, "t", 0, 100)
 	again, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 11, Text: "hello"})
 	if err != nil || len(again) != 0 {
 		t.Fatalf("redelivery: %v, %d replies; want none", err, len(again))
 	}
 	after, _, _ := db.Load(ctx, "t:1")
-	pending2, _ := db.Pending(ctx, 100)
+	pending2, _ := db.Pending(ctx, "t", 0, 100)
 	if !before.Updated.Equal(after.Updated) || len(pending) != len(pending2) {
 		t.Errorf("redelivered update changed state: updated %v→%v, outbox %d→%d", before.Updated, after.Updated, len(pending), len(pending2))
 	}
@@ -154,7 +154,7 @@ func TestUndeliveredRepliesSurviveRestart(t *testing.T) {
 	db = openDB(t, path)
 	defer db.Close()
 	e = newEngine(t, db)
-	pending, err := e.Pending(ctx, 100)
+	pending, err := e.Pending(ctx, "t", 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestUndeliveredRepliesSurviveRestart(t *testing.T) {
 	if err := e.Delivered(ctx, ids...); err != nil {
 		t.Fatal(err)
 	}
-	if pending, _ := e.Pending(ctx, 100); len(pending) != 0 {
+	if pending, _ := e.Pending(ctx, "t", 0, 100); len(pending) != 0 {
 		t.Errorf("%d replies still pending after delivery", len(pending))
 	}
 }

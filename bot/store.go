@@ -23,11 +23,11 @@ type Store interface {
 	// envelopes it stored, in order. It returns ErrDuplicate, and writes
 	// nothing, when c.UpdateID was already handled.
 	Commit(ctx context.Context, c Commit) ([]Envelope, error)
-	// Pending returns up to limit undelivered envelopes in ID order.
-	Pending(ctx context.Context, limit int) ([]Envelope, error)
-	// PendingAfter returns up to limit undelivered envelopes with an ID
-	// above after, in ID order.
-	PendingAfter(ctx context.Context, after uint64, limit int) ([]Envelope, error)
+	// Pending returns up to limit undelivered envelopes for channel (the
+	// part of their Key before the first ':') with an ID above after, in
+	// ID order; limit <= 0 means all of them. Each adapter reads only its
+	// own channel's envelopes.
+	Pending(ctx context.Context, channel string, after uint64, limit int) ([]Envelope, error)
 	// Delivered removes delivered envelopes from the outbox.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Expire deletes sessions not updated since before and returns how many.

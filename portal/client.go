@@ -53,6 +53,9 @@ type Client struct {
 	backoff time.Duration
 	newKey  func() string
 	observe func(op string, d time.Duration, err error)
+	// staffKey authorises the staff methods (WithStaffKey). A secret:
+	// never logged, never in an error.
+	staffKey string
 }
 
 // Option configures a Client.
@@ -138,15 +141,18 @@ func (c *Client) do(ctx context.Context, method, path, token string, in, out any
 
 // call is do without the observer.
 func (c *Client) call(ctx context.Context, method, path, token string, in, out any) error {
+	// Errors name the path without its query, which may hold an email or
+	// a phone number (StaffCustomers).
+	shown, _, _ := strings.Cut(path, "?")
 	var body []byte
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
-			return fmt.Errorf("portal: %s %s: encode request: %w", method, path, err)
+			return fmt.Errorf("portal: %s %s: encode request: %w", method, shown, err)
 		}
 	}
 	if _, err := url.Parse(c.baseURL + path); err != nil {
-		return fmt.Errorf("portal: %s %s: bad base URL: %w", method, path, err)
+		return fmt.Errorf("portal: %s %s: bad base URL: %w", method, shown, err)
 	}
 	safe := method == http.MethodGet
 	var key string
@@ -161,7 +167,7 @@ func (c *Client) call(ctx context.Context, method, path, token string, in, out a
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if err := c.wait(ctx, attempt); err != nil {
-				return fmt.Errorf("portal: %s %s: %w: %w (after %w)", method, path, ErrUnavailable, err, lastErr)
+				return fmt.Errorf("portal: %s %s: %w: %w (after %w)", method, shown, ErrUnavailable, err, lastErr)
 			}
 		}
 		status, data, responded, err := c.once(ctx, method, path, token, key, body)
@@ -171,13 +177,13 @@ func (c *Client) call(ctx context.Context, method, path, token string, in, out a
 				lastErr = err
 				continue
 			}
-			return fmt.Errorf("portal: %s %s: %w: %w", method, path, ErrUnavailable, err)
+			return fmt.Errorf("portal: %s %s: %w: %w", method, shown, ErrUnavailable, err)
 		}
 		if safe && attempt < c.retries && retryable(status) {
 			lastErr = fmt.Errorf("status %d", status)
 			continue
 		}
-		return decode(method, path, status, data, out)
+		return decode(method, shown, status, data, out)
 	}
 }
 
@@ -210,6 +216,9 @@ func (c *Client) once(ctx context.Context, method, path, token, key string, body
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if ue, ok := err.(*url.Error); ok {
+			ue.URL, _, _ = strings.Cut(ue.URL, "?") // the query may hold personal data
+		}
 		return 0, nil, false, err
 	}
 	defer resp.Body.Close()

@@ -193,6 +193,10 @@ type Department struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
 	NameHE string `json:"name_he,omitempty"`
+	// About is a one-line description in English that helps a customer
+	// pick the right department; AboutHE is the same in Hebrew.
+	About   string `json:"about"`
+	AboutHE string `json:"about_he,omitempty"`
 }
 
 // Label returns the department's name in lang, falling back to English.
@@ -201,6 +205,15 @@ func (d Department) Label(lang Lang) string {
 		return d.NameHE
 	}
 	return d.Name
+}
+
+// Description returns the department's one-line description in lang,
+// falling back to English.
+func (d Department) Description(lang Lang) string {
+	if lang == LangHebrew && d.AboutHE != "" {
+		return d.AboutHE
+	}
+	return d.About
 }
 
 // TicketStatus is where a support ticket stands.
@@ -225,6 +238,13 @@ type Ticket struct {
 	PlanID     string       `json:"plan_id,omitempty"`
 	CreatedAt  time.Time    `json:"created_at"`
 	UpdatedAt  time.Time    `json:"updated_at"`
+	// Assignee is the staff member handling the ticket, or empty.
+	Assignee string `json:"assignee,omitempty"`
+	// Resolution is staff's summary when they closed the ticket, or empty.
+	Resolution string `json:"resolution,omitempty"`
+	// Rating is the customer's rating of a closed ticket, 1 to 5, or 0
+	// when not rated.
+	Rating int `json:"rating,omitempty"`
 	// Messages is the conversation, oldest first. Ticket lists leave it
 	// empty; fetch one ticket to read it.
 	Messages []TicketMessage `json:"messages,omitempty"`
@@ -253,6 +273,45 @@ type NewTicket struct {
 	Body       string `json:"body"`
 	OrderID    string `json:"order_id,omitempty"`
 	PlanID     string `json:"plan_id,omitempty"`
+}
+
+// GuestTicket is what someone who is not logged in submits to open a
+// ticket. When a registered customer has Email, the ticket is theirs;
+// otherwise it is a guest ticket kept with Email and Name. OrderID
+// optionally gives staff context.
+type GuestTicket struct {
+	Email      string `json:"email"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Subject    string `json:"subject"`
+	Body       string `json:"body"`
+	OrderID    string `json:"order_id,omitempty"`
+}
+
+// Ticket ratings: a customer rates a closed ticket from MinRating to
+// MaxRating.
+const (
+	MinRating = 1
+	MaxRating = 5
+)
+
+// StaffTicket is a ticket as staff see it: with its messages and the
+// customer who opened it. For a guest ticket Customer holds only the
+// guest's Name and Email (no ID).
+type StaffTicket struct {
+	Ticket   Ticket   `json:"ticket"`
+	Customer Customer `json:"customer"`
+}
+
+// CustomerRecord is what staff see of a customer found by
+// Client.StaffCustomers: their plans, up to five latest orders (newest
+// first), and their tickets that are not closed (newest first, without
+// messages).
+type CustomerRecord struct {
+	Customer Customer `json:"customer"`
+	Plans    []Plan   `json:"plans"`
+	Orders   []Order  `json:"orders"`
+	Tickets  []Ticket `json:"tickets"`
 }
 
 // PaymentLink is a one-time secure portal page where the customer enters a

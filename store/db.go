@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"crypto/aes"
+	"encoding/json"
 	"crypto/cipher"
 	"errors"
 	"fmt"
@@ -93,7 +95,12 @@ var _ bot.Store = (*DB)(nil)
 var (
 	bucketSessions = []byte("sessions")
 	bucketHandled  = []byte("handled")
-	bucketOutbox   = []byte("outbox")
+	// bucketOutbox holds one bucket per channel, its envelopes by ID; the
+	// IDs come from the outbox bucket's own sequence, so they increase
+	// across channels.
+	bucketOutbox = []byte("outbox")
+	// bucketKV holds one bucket per adapter's durable records (KV).
+	bucketKV = []byte("kv")
 )
 
 // Open opens or creates the database file at path (mode 0600). It fails with
@@ -131,12 +138,12 @@ func Open(path string, opt Options) (*DB, error) {
 		b.MaxBatchDelay = orDefault(opt.MaxBatchDelay, DefaultMaxBatchDelay)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketSessions, bucketHandled, bucketOutbox} {
+		for _, name := range [][]byte{bucketSessions, bucketHandled, bucketOutbox, bucketKV} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		return nil
+		return splitOutbox(tx.Bucket(bucketOutbox))
 	})
 	if err != nil {
 		_ = b.Close()
@@ -177,11 +184,50 @@ func (db *DB) Close() error {
 func (db *DB) Stats() (sessions, outbox int, err error) {
 	err = db.bolt.View(func(tx *bbolt.Tx) error {
 		sessions = tx.Bucket(bucketSessions).Stats().KeyN
-		outbox = tx.Bucket(bucketOutbox).Stats().KeyN
-		return nil
+		return tx.Bucket(bucketOutbox).ForEachBucket(func(k []byte) error {
+			outbox += tx.Bucket(bucketOutbox).Bucket(k).Stats().KeyN
+			return nil
+		})
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("store stats: %v", err)
 	}
 	return sessions, outbox, nil
+}
+
+// splitOutbox moves envelopes written by an older version, kept directly in
+// the outbox bucket, into their channel's bucket.
+func splitOutbox(ob *bbolt.Bucket) error {
+	type moved struct{ k, v []byte }
+	var old []moved
+	err := ob.ForEach(func(k, v []byte) error {
+		if v != nil { // nil: a channel's bucket
+			old = append(old, moved{bytes.Clone(k), bytes.Clone(v)})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range old {
+		var e bot.Envelope
+		if err := json.Unmarshal(m.v, &e); err != nil {
+			return fmt.Errorf("decode envelope: %v", err)
+		}
+		channel, err := channelOf(e.Key)
+		if err != nil {
+			return err
+		}
+		cb, err := ob.CreateBucketIfNotExists([]byte(channel))
+		if err != nil {
+			return err
+		}
+		if err := cb.Put(m.k, m.v); err != nil {
+			return err
+		}
+		if err := ob.Delete(m.k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -10,9 +10,9 @@ import (
 	"supportbot/bot"
 )
 
-// TestPendingAfter pages through the outbox by ID: every undelivered
+// TestPendingPages pages through the outbox by ID: every undelivered
 // envelope once, in ID order, delivered ones skipped.
-func TestPendingAfter(t *testing.T) {
+func TestPendingPages(t *testing.T) {
 	db := mustOpen(t, Options{})
 	ctx := context.Background()
 	for i := range 7 {
@@ -27,9 +27,9 @@ func TestPendingAfter(t *testing.T) {
 	var pages [][]uint64
 	var after uint64
 	for {
-		envs, err := db.PendingAfter(ctx, after, 2)
+		envs, err := db.Pending(ctx, "telegram", after, 2)
 		if err != nil {
-			t.Fatalf("PendingAfter(%d, 2): %v", after, err)
+			t.Fatalf("Pending(%d, 2): %v", after, err)
 		}
 		var ids []uint64
 		for _, e := range envs {
@@ -47,10 +47,10 @@ func TestPendingAfter(t *testing.T) {
 	if diff := cmp.Diff([][]uint64{{1, 2}, {4, 5}, {6, 7}, nil}, pages); diff != "" {
 		t.Errorf("pages (-want +got):\n%s", diff)
 	}
-	if got, err := db.PendingAfter(ctx, 5, 0); err != nil || len(got) != 2 {
-		t.Errorf("PendingAfter(5, 0) = %d envelopes, %v; want 6 and 7", len(got), err)
+	if got, err := db.Pending(ctx, "telegram", 5, 0); err != nil || len(got) != 2 {
+		t.Errorf("Pending(5, 0) = %d envelopes, %v; want 6 and 7", len(got), err)
 	}
-	if got, err := db.PendingAfter(ctx, ^uint64(0), 0); err != nil || len(got) != 0 {
-		t.Errorf("PendingAfter(max) = %v, %v; want none", got, err)
+	if got, err := db.Pending(ctx, "telegram", ^uint64(0), 0); err != nil || len(got) != 0 {
+		t.Errorf("Pending(max) = %v, %v; want none", got, err)
 	}
 }

@@ -176,12 +176,24 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 			if err != nil {
 				return err
 			}
-			e := bot.Envelope{ID: seq, Key: key, Lang: c.Lang, Reply: r}
+			to := key
+			if r.To != "" {
+				to = r.To
+			}
+			channel, err := channelOf(to)
+			if err != nil {
+				return err
+			}
+			cb, err := ob.CreateBucketIfNotExists([]byte(channel))
+			if err != nil {
+				return err
+			}
+			e := bot.Envelope{ID: seq, Key: to, Lang: c.Lang, Reply: r}
 			v, err := json.Marshal(e)
 			if err != nil {
 				return err
 			}
-			if err := ob.Put(itob(seq), v); err != nil {
+			if err := cb.Put(itob(seq), v); err != nil {
 				return err
 			}
 			out = append(out, e)
@@ -286,15 +298,9 @@ func (db *DB) ExpireHandled(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Pending returns up to limit undelivered envelopes in ID order; limit <= 0
-// means all of them.
-func (db *DB) Pending(ctx context.Context, limit int) ([]bot.Envelope, error) {
-	return db.PendingAfter(ctx, 0, limit)
-}
-
-// PendingAfter returns up to limit undelivered envelopes with an ID above
-// after, in ID order; limit <= 0 means all of them.
-func (db *DB) PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error) {
+// Pending returns up to limit undelivered envelopes of channel with an ID
+// above after, in ID order; limit <= 0 means all of them.
+func (db *DB) Pending(ctx context.Context, channel string, after uint64, limit int) ([]bot.Envelope, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -303,7 +309,11 @@ func (db *DB) PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.
 	}
 	var out []bot.Envelope
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
+		cb := tx.Bucket(bucketOutbox).Bucket([]byte(channel))
+		if cb == nil {
+			return nil
+		}
+		c := cb.Cursor()
 		for k, v := c.Seek(itob(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 			var e bot.Envelope
 			// Unmarshal copies; nothing refers to v after the transaction.
@@ -332,12 +342,15 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	}
 	fn := func(tx *bbolt.Tx) error { // idempotent: Batch may run it twice
 		ob := tx.Bucket(bucketOutbox)
-		for _, id := range ids {
-			if err := ob.Delete(itob(id)); err != nil {
-				return err
+		return ob.ForEachBucket(func(channel []byte) error {
+			cb := ob.Bucket(channel)
+			for _, id := range ids {
+				if err := cb.Delete(itob(id)); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
+			return nil
+		})
 	}
 	var err error
 	if db.batch {

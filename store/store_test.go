@@ -125,9 +125,17 @@ func mustLoad(t *testing.T, db *DB, key string) (bot.Session, bool) {
 
 func mustPending(t *testing.T, db *DB, limit int) []bot.Envelope {
 	t.Helper()
-	got, err := db.Pending(context.Background(), limit)
-	if err != nil {
-		t.Fatalf("Pending(%d): %v", limit, err)
+	var got []bot.Envelope
+	for _, ch := range []string{"console", "slack", "telegram"} {
+		envs, err := db.Pending(context.Background(), ch, 0, 0)
+		if err != nil {
+			t.Fatalf("Pending(%s): %v", ch, err)
+		}
+		got = append(got, envs...)
+	}
+	slices.SortFunc(got, func(a, b bot.Envelope) int { return int(a.ID) - int(b.ID) })
+	if limit > 0 && len(got) > limit {
+		got = got[:limit]
 	}
 	return got
 }

@@ -25,7 +25,7 @@ import (
 // Engine is what the console needs from bot.Engine.
 type Engine interface {
 	Handle(ctx context.Context, in bot.Inbound) ([]bot.Envelope, error)
-	Pending(ctx context.Context, limit int) ([]bot.Envelope, error)
+	Pending(ctx context.Context, channel string, after uint64, limit int) ([]bot.Envelope, error)
 	Delivered(ctx context.Context, ids ...uint64) error
 }
 
@@ -260,7 +260,7 @@ func (c *Channel) Press(ctx context.Context, data string) error {
 
 // flush delivers this conversation's undelivered replies.
 func (c *Channel) flush(ctx context.Context) error {
-	envs, err := c.eng.Pending(ctx, 1000)
+	envs, err := c.eng.Pending(ctx, channelOf(c.opt.Key), 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -328,4 +328,10 @@ func (c *Channel) print(e bot.Envelope) {
 		}
 		fmt.Fprintln(c.out, "    "+strings.Join(cells, "   "))
 	}
+}
+
+// channelOf returns the channel part of a conversation key.
+func channelOf(key string) string {
+	ch, _, _ := strings.Cut(key, ":")
+	return ch
 }

@@ -68,7 +68,7 @@ func TestNumbersPressButtons(t *testing.T) {
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("the secret was printed:\n%s", got)
 	}
-	if p, err := db.Pending(ctx, 100); err != nil || len(p) != 0 {
+	if p, err := db.Pending(ctx, "console", 0, 100); err != nil || len(p) != 0 {
 		t.Errorf("pending after delivery: %d, %v", len(p), err)
 	}
 }
@@ -90,7 +90,7 @@ func TestRunDeliversOwnPendingOnly(t *testing.T) {
 	if !strings.Contains(out.String(), "Got it") {
 		t.Errorf("pending reply not printed:\n%s", out.String())
 	}
-	p, err := db.Pending(ctx, 100)
+	p, err := db.Pending(ctx, "telegram", 0, 100)
 	if err != nil || len(p) != 1 || p[0].Key != "telegram:7" {
 		t.Errorf("pending = %+v, %v; want only telegram:7's", p, err)
 	}
@@ -111,7 +111,9 @@ func (f *fakeEngine) Handle(_ context.Context, in bot.Inbound) ([]bot.Envelope, 
 	return []bot.Envelope{{ID: uint64(len(f.got)), Key: in.Key, Lang: f.lang, Reply: f.reply(in)}}, nil
 }
 
-func (f *fakeEngine) Pending(context.Context, int) ([]bot.Envelope, error) { return nil, nil }
+func (f *fakeEngine) Pending(context.Context, string, uint64, int) ([]bot.Envelope, error) {
+	return nil, nil
+}
 func (f *fakeEngine) Delivered(context.Context, ...uint64) error           { return nil }
 
 // texts sums up the typed texts the engine got: short ones whole, long

@@ -32,9 +32,9 @@ type Engine interface {
 	// Notify commits one localised message (msgID from the locales) to a
 	// conversation's outbox and returns it.
 	Notify(ctx context.Context, key, msgID string, data map[string]any) ([]bot.Envelope, error)
-	// PendingAfter returns up to limit undelivered envelopes with an ID
+	// Pending returns up to limit undelivered envelopes with an ID
 	// above after, in ID order.
-	PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error)
+	Pending(ctx context.Context, channel string, after uint64, limit int) ([]bot.Envelope, error)
 	// Delivered removes delivered envelopes from the outbox.
 	Delivered(ctx context.Context, ids ...uint64) error
 	// Deactivate marks a conversation unreachable: the customer blocked the bot.
@@ -44,7 +44,10 @@ type Engine interface {
 }
 
 // KeyPrefix starts every conversation key of this channel: "telegram:<chat id>".
-const KeyPrefix = "telegram:"
+const KeyPrefix = channelName + ":"
+
+// channelName is this channel's part of a conversation key.
+const channelName = "telegram"
 
 // DefaultAPIURL is the public Bot API server.
 const DefaultAPIURL = "https://api.telegram.org"

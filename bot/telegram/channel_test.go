@@ -399,7 +399,7 @@ func TestPersistentFailureLeftPending(t *testing.T) {
 	if toChat1 < 3 {
 		t.Errorf("%d sends to chat 1, want 3 or more", toChat1)
 	}
-	pending, _ := h.eng.Pending(context.Background(), 0)
+	pending, _ := h.eng.Pending(context.Background(), "telegram", 0, 0)
 	if len(pending) != 1 || pending[0].Key != telegram.Key(1) {
 		t.Errorf("pending after shutdown = %+v, want chat 1's reply", pending)
 	}
@@ -554,7 +554,7 @@ func TestPendingDeliveredOnceAtStart(t *testing.T) {
 		t.Errorf("after restart (-want +got):\n%s", diff)
 	}
 	h.eng.waitFor(t, "delivered", func() bool { _, d, _ := h.eng.snapshot(); return len(d) == 4 })
-	pending, _ := h.eng.Pending(context.Background(), 0)
+	pending, _ := h.eng.Pending(context.Background(), "telegram", 0, 0)
 	if len(pending) != 1 || pending[0].Key != "console:1" {
 		t.Errorf("pending = %+v, want only the console envelope", pending)
 	}

@@ -40,7 +40,7 @@ type fakeEngine struct {
 	delivered   []uint64
 	deactivated []string
 	notified    []string
-	// onPending, if set, runs at the start of every PendingAfter call.
+	// onPending, if set, runs at the start of every Pending call.
 	onPending    func(after uint64)
 	pendingCalls int
 }
@@ -115,11 +115,7 @@ func (e *fakeEngine) Notify(ctx context.Context, key, msgID string, data map[str
 	return e.commitLocked(key, bot.Reply{Text: "notice " + msgID}), nil
 }
 
-func (e *fakeEngine) Pending(ctx context.Context, limit int) ([]bot.Envelope, error) {
-	return e.PendingAfter(ctx, 0, limit)
-}
-
-func (e *fakeEngine) PendingAfter(ctx context.Context, after uint64, limit int) ([]bot.Envelope, error) {
+func (e *fakeEngine) Pending(ctx context.Context, _ string, after uint64, limit int) ([]bot.Envelope, error) {
 	e.mu.Lock()
 	hook := e.onPending
 	e.mu.Unlock()

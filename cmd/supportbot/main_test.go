@@ -637,7 +637,7 @@ func TestRestartDeliversPending(t *testing.T) {
 	if !broken.WaitConfirmed(id, wait) {
 		t.Fatal("update not confirmed")
 	}
-	pending, err := first.m.Engine.Pending(context.Background(), 0)
+	pending, err := first.m.Engine.Pending(context.Background(), "telegram", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,7 +664,7 @@ func TestRestartDeliversPending(t *testing.T) {
 
 	// Nothing is left to deliver a third time.
 	third := openApp(t, healthy, config(healthy, dir), nil)
-	left, err := third.m.Engine.Pending(context.Background(), 0)
+	left, err := third.m.Engine.Pending(context.Background(), "telegram", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

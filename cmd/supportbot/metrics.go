@@ -339,7 +339,7 @@ func (m *Main) metricsHandler() http.Handler {
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	probe := portal.NewClient(m.PortalURL, portal.WithHTTPClient(hc), portal.WithRetries(0), portal.WithTimeout(readyTimeout))
 	checks := []readyCheck{
-		{"store", func(ctx context.Context) error { _, err := m.DB.Pending(ctx, 1); return err }},
+		{"store", func(ctx context.Context) error { _, err := m.DB.Pending(ctx, "telegram", 0, 1); return err }},
 		{"portal", func(ctx context.Context) error { _, err := probe.Departments(ctx); return err }},
 	}
 	if m.Telegram != nil {

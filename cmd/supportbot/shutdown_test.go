@@ -115,7 +115,7 @@ func pendingIn(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	envs, err := db.Pending(context.Background(), 0)
+	envs, err := db.Pending(context.Background(), "telegram", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

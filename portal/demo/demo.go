@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net"
@@ -39,7 +40,15 @@ type Options struct {
 	// so tokens last as long as this Server. Keep it secret: anyone with
 	// it can mint a token for any customer.
 	TokenKey []byte
+	// StaffKey is the key staff send as their bearer token to the
+	// /v1/staff routes; empty means DefaultStaffKey.
+	StaffKey string
 }
+
+// DefaultStaffKey is the demo's well-known staff key, used when
+// Options.StaffKey is empty. Anyone can read it here: it is for the demo
+// and tests only, never for production.
+const DefaultStaffKey = "demo-staff-key"
 
 // MaxExtraCustomers bounds Options.ExtraCustomers (their order numbers have
 // five digits of customer index).
@@ -67,6 +76,7 @@ type Server struct {
 	plans       map[string]*plan
 	tickets     map[string]*ticket
 	tokenKey    []byte
+	staffKey    string
 	revoked     map[string]struct{} // logged-out tokens
 	departments []portal.Department
 	resets      []string
@@ -95,7 +105,9 @@ type plan struct {
 
 type ticket struct {
 	portal.Ticket
-	owner string
+	owner string // customer ID; empty for a guest ticket
+	// guestEmail and guestName are who opened a guest ticket.
+	guestEmail, guestName string
 }
 
 // answer is a response ready to write.
@@ -119,11 +131,15 @@ func New(opt Options) *Server {
 		plans:      map[string]*plan{},
 		tickets:    map[string]*ticket{},
 		tokenKey:   bytes.Clone(opt.TokenKey),
+		staffKey:   opt.StaffKey,
 		revoked:    map[string]struct{}{},
 		idem:       map[idemKey]answer{},
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.staffKey == "" {
+		s.staffKey = DefaultStaffKey
 	}
 	if len(s.tokenKey) == 0 {
 		s.tokenKey = make([]byte, 32)
@@ -150,7 +166,7 @@ type call struct {
 	r     *http.Request
 	body  []byte
 	token string
-	cust  *customer // nil on public routes
+	cust  *customer // nil on public and staff routes
 }
 
 // reply is a handler's result: a status and a value to encode as JSON (nil
@@ -178,8 +194,8 @@ func invalid(fields map[string]string) reply {
 	}}}
 }
 
-// handler serves rt. When rt.auth is set the request must carry a live
-// bearer token. Writes with an Idempotency-Key are applied once per token
+// handler serves rt. A private route needs a live bearer token, a staff
+// route the staff key as the bearer token. Writes with an Idempotency-Key are applied once per token
 // and key; a retry replays the first answer.
 func (s *Server) handler(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +209,7 @@ func (s *Server) handler(rt route) http.Handler {
 	})
 }
 
-func (s *Server) serve(r *http.Request, body []byte, auth bool, h func(*call) reply) (answer, bool) {
+func (s *Server) serve(r *http.Request, body []byte, auth access, h func(*call) reply) (answer, bool) {
 	c := &call{r: r, body: body, token: bearer(r)}
 	key := r.Header.Get(portal.IdempotencyHeader)
 	idempotent := r.Method != http.MethodGet && key != ""
@@ -215,10 +231,15 @@ func (s *Server) serve(r *http.Request, body []byte, auth bool, h func(*call) re
 		}
 	}
 	var rep reply
-	if auth {
+	switch auth {
+	case private:
 		c.cust = s.tokenCustomer(c.token)
 		if c.cust == nil {
 			rep = fail(http.StatusUnauthorized, portal.CodeUnauthorized, "missing, expired or revoked token")
+		}
+	case staff:
+		if subtle.ConstantTimeCompare([]byte(c.token), []byte(s.staffKey)) != 1 {
+			rep = fail(http.StatusUnauthorized, portal.CodeUnauthorized, "missing or wrong staff key")
 		}
 	}
 	if rep.status == 0 {

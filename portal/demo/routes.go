@@ -2,16 +2,25 @@ package demo
 
 import "net/http"
 
+// access says who may call a route.
+type access int
+
+// Access levels of routes.
+const (
+	public  access = iota // anyone
+	private               // a customer: a live bearer token
+	staff                 // staff: the staff key (Options.StaffKey) as the bearer token
+)
+
 // route is one operation of the contract.
 type route struct {
 	pattern string // method and path, as in openapi.yaml
-	auth    bool   // needs a bearer token
+	auth    access
 	h       func(*call) reply
 }
 
 // routes lists the contract's operations (openapi.yaml) and their handlers.
 func (s *Server) routes() []route {
-	const public, private = false, true
 	return []route{
 		{"POST /v1/auth/login", public, s.login},
 		{"POST /v1/auth/logout", private, s.logout},
@@ -37,6 +46,16 @@ func (s *Server) routes() []route {
 		{"POST /v1/tickets", private, s.createTicket},
 		{"GET /v1/tickets/{id}", private, s.getTicket},
 		{"POST /v1/tickets/{id}/messages", private, s.addTicketMessage},
+		{"POST /v1/tickets/{id}/rating", private, s.rateTicket},
+		{"POST /v1/guest/tickets", public, s.createGuestTicket},
+		{"POST /v1/guest/tickets/{id}/messages", public, s.addGuestTicketMessage},
+		{"POST /v1/guest/tickets/{id}/rating", public, s.rateGuestTicket},
+
+		{"GET /v1/staff/tickets/{id}", staff, withTicket(s.staffTicket)},
+		{"POST /v1/staff/tickets/{id}/messages", staff, withTicket(s.staffReply)},
+		{"POST /v1/staff/tickets/{id}/assign", staff, withTicket(s.staffAssign)},
+		{"POST /v1/staff/tickets/{id}/close", staff, withTicket(s.staffClose)},
+		{"GET /v1/staff/customers", staff, s.staffCustomers},
 
 		{"POST /v1/payment-link", private, s.paymentLink},
 

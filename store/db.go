@@ -3,8 +3,8 @@ package store
 import (
 	"bytes"
 	"crypto/aes"
-	"encoding/json"
 	"crypto/cipher"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"

@@ -114,7 +114,7 @@ func (f *fakeEngine) Handle(_ context.Context, in bot.Inbound) ([]bot.Envelope, 
 func (f *fakeEngine) Pending(context.Context, string, uint64, int) ([]bot.Envelope, error) {
 	return nil, nil
 }
-func (f *fakeEngine) Delivered(context.Context, ...uint64) error           { return nil }
+func (f *fakeEngine) Delivered(context.Context, ...uint64) error { return nil }
 
 // texts sums up the typed texts the engine got: short ones whole, long
 // ones by their length.

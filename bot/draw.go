@@ -18,7 +18,9 @@ type out struct {
 	edit    int
 	del     int
 	secret  bool
-	keep    bool // see Reply.Keep
+	keep    bool              // see Reply.Keep
+	to      string            // see Reply.To
+	vars    map[string]string // see Reply.Vars
 }
 
 type btn struct {
@@ -49,6 +51,11 @@ func (r *run) render() []Reply {
 	replies := make([]Reply, 0, len(r.outs))
 	for _, o := range r.outs {
 		rp := Reply{Text: o.text, EditID: o.edit, DeleteID: o.del, Secret: o.secret, Keep: o.keep}
+		if o.to != "" { // for another channel: as given, never merged
+			rp.To, rp.Vars = o.to, o.vars
+			replies = append(replies, rp)
+			continue
+		}
 		if rp.Text == "" && o.id != "" {
 			rp.Text = r.e.renderLog(r.log, r.lang, o.id, r.asRendered(o.data), nil)
 		}
@@ -69,19 +76,30 @@ func (r *run) render() []Reply {
 		// One message per screen: a plain note (an error, a notice) goes
 		// on top of the new message after it instead of costing a message
 		// of its own.
-		if n := len(replies); n > 0 && rp.EditID == 0 && rp.DeleteID == 0 && plainNote(replies[n-1]) {
+		if n := lastOwn(replies); n >= 0 && rp.EditID == 0 && rp.DeleteID == 0 && plainNote(replies[n]) {
 			if rp.Text != "" {
-				rp.Text = replies[n-1].Text + "\n\n" + rp.Text
+				rp.Text = replies[n].Text + "\n\n" + rp.Text
 			} else {
-				rp.Text = replies[n-1].Text
+				rp.Text = replies[n].Text
 			}
 			rp.Keep = true // the note must reach the customer
-			replies[n-1] = rp
+			replies[n] = rp
 			continue
 		}
 		replies = append(replies, rp)
 	}
 	return replies
+}
+
+// lastOwn returns the index of the last reply to the customer's own
+// conversation, or -1.
+func lastOwn(replies []Reply) int {
+	for i := len(replies) - 1; i >= 0; i-- {
+		if replies[i].To == "" {
+			return i
+		}
+	}
+	return -1
 }
 
 // plainNote reports whether rp is a new message of text alone: no buttons,

@@ -38,6 +38,11 @@ type Config struct {
 	// Observer, if set, is told about updates, duplicates, flows started
 	// and ended, and how long each update took (for metrics).
 	Observer Observer
+	// Signals name the flow that takes an Inbound.Event the active flow's
+	// own Signals do not handle: it starts on top of the flow stack with
+	// the event's Vars, so the journey below goes on when it ends (a staff
+	// reply shown to a customer who is changing their SIM).
+	Signals map[string]string
 }
 
 // Engine handles customer updates: it serialises them per conversation,
@@ -57,6 +62,7 @@ type Engine struct {
 	onMissing     func(error)
 	obs           Observer
 	locks         keyLocks
+	signals       map[string]string
 
 	wakeMu sync.Mutex
 	wake   map[string]chan struct{}
@@ -95,6 +101,7 @@ func New(cfg Config) (*Engine, error) {
 		log:           cfg.Logger,
 		onMissing:     cfg.OnMissing,
 		obs:           cfg.Observer,
+		signals:       cfg.Signals,
 	}
 	if e.obs == nil {
 		e.obs = nopObserver{}
@@ -143,6 +150,11 @@ func New(cfg Config) (*Engine, error) {
 		}
 		if f.Command != "" {
 			ids = append(ids, "cmd."+f.Command)
+		}
+	}
+	for ev, flow := range e.signals {
+		if e.flows[flow] == nil {
+			return nil, fmt.Errorf("bot: signal %s names unknown flow %q", ev, flow)
 		}
 	}
 	if needLogin && e.flows[loginFlow] == nil {

@@ -163,10 +163,24 @@ type Flow struct {
 	// declared or built-in event.
 	Events []string
 	States []State
+	// Signals handle news for the conversation (Inbound.Event: a staff
+	// reply, a ticket closed) while this flow is the active one; others
+	// go to the engine's Config.Signals.
+	Signals map[string]Signal
+	// Leave, if set, runs when the customer abandons the flow at one of
+	// its Relay states (/menu, /cancel, another journey): it may Send, to
+	// tell the other side of a live chat that the customer left. No I/O.
+	Leave func(t *Turn)
 
 	byName map[string]*State
 	events []fsm.EventDesc
 }
+
+// Signal handles an Inbound.Event for the active flow, with the event's
+// values. Like an Enter it may Say, Tell, Send or Jump; it returns one of
+// the flow's events to move on, or "" to stay where the flow is without
+// drawing the step again (a live chat showing a staff reply).
+type Signal func(ctx context.Context, t *Turn, vars map[string]string) (event string, err error)
 
 // MenuMode says when a flow appears on the main menu.
 type MenuMode int

@@ -13,7 +13,8 @@ import (
 )
 
 // Input is how a state takes the customer's answer. The set of kinds is
-// closed: Text, Secret, List, Calendar, Toggles, Confirm, Review and End.
+// closed: Text, Secret, List, Calendar, Toggles, Confirm, Review, Relay and
+// End.
 // Everything one kind does — its start-up checks, its messages, how it is
 // drawn, how it takes typed text and button presses — lives in its own
 // methods, so a new kind is one new type.
@@ -40,6 +41,7 @@ type traits struct {
 	ownNav bool // the kind draws its own Back/Cancel row
 	end    bool // the flow ends after the prompt
 	abort  bool // ... and the flows below it too
+	relay  bool // what is typed goes to someone else: no idle expiry, no phrase matching
 }
 
 // step is the active flow, state and frame an Input works on.
@@ -546,3 +548,37 @@ func (End) messageIDs() []string                                            { re
 func (in End) traits() traits                                               { return traits{end: true, abort: in.Abort} }
 func (End) draw(*run, step, *Turn, *out) error                              { return nil }
 func (End) press(context.Context, *run, step, string, string) (bool, error) { return false, nil }
+
+// Relay passes everything the customer types to someone else — a live chat
+// with staff — through Pass, and stays: the state is left by its buttons,
+// by a Signal (the ticket closed) or by /menu. It says nothing of its own
+// for each message; Pass may Say or Tell. A Relay never times out idle:
+// the people on the other side may take a while.
+type Relay struct {
+	Pass func(ctx context.Context, t *Turn, text string) error
+}
+
+func (in Relay) check(_ *Flow, s *State) error {
+	if in.Pass == nil {
+		return errors.New("relay without Pass")
+	}
+	return nil
+}
+func (Relay) messageIDs() []string                                            { return nil }
+func (Relay) traits() traits                                                  { return traits{relay: true, form: true} }
+func (Relay) draw(*run, step, *Turn, *out) error                              { return nil }
+func (Relay) press(context.Context, *run, step, string, string) (bool, error) { return false, nil }
+
+func (in Relay) typed(ctx context.Context, r *run, at step, text string) error {
+	err := in.Pass(ctx, r.turn(at.fr), text)
+	var ue *UserError
+	if errors.As(err, &ue) {
+		if ue.Warn {
+			r.log.Warn("step failed", "flow", at.f.Name, "state", at.s.Name, "err", ue.Err)
+		}
+		// Not sent: say so, and the customer can send it again.
+		r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, keep: true})
+		return nil
+	}
+	return err
+}

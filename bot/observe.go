@@ -90,7 +90,13 @@ func (r *run) ended(flow, how string) {
 // drop abandons every flow on the stack, top first, for how, and clears it.
 func (r *run) drop(how string) {
 	for i := len(r.sess.Stack) - 1; i >= 0; i-- {
-		r.ended(r.sess.Stack[i].Flow, how)
+		fr := &r.sess.Stack[i]
+		if f := r.e.flows[fr.Flow]; f != nil && f.Leave != nil {
+			if st := f.state(fr.State); st != nil && st.Input != nil && st.Input.traits().relay {
+				f.Leave(r.turn(fr))
+			}
+		}
+		r.ended(fr.Flow, how)
 	}
 	r.sess.Stack = nil
 }

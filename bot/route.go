@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,6 +72,9 @@ func (r *run) allRendered(s string) bool {
 
 func (r *run) handle(ctx context.Context) error {
 	in, s := r.in, r.sess
+	if in.Event != "" {
+		return r.signal(ctx)
+	}
 	s.Inactive = false
 	text := strings.TrimSpace(in.Text)
 	cmd, _ := splitCommand(text)
@@ -97,7 +102,9 @@ func (r *run) handle(ctx context.Context) error {
 	if at, ok := r.active(); ok && at.traits().secret && in.Data == "" {
 		r.del(in.MessageID)
 	}
-	if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
+	if at, ok := r.active(); ok && at.traits().relay {
+		// A live chat never times out: staff may take a while.
+	} else if s.Top() != nil && !s.Updated.IsZero() && r.now.Sub(s.Updated) > r.e.idle {
 		// An answer that wakes an idle journey is kept, not thrown away:
 		// the customer chooses to go on with it or to start afresh. A
 		// password is never kept; a command means they moved on.
@@ -410,4 +417,42 @@ func (r *run) shortcut(ctx context.Context, at step, text string) (bool, error) 
 		}
 	}
 	return false, nil
+}
+
+// signal handles news for the conversation (Inbound.Event): the active
+// flow's own Signal if it has one, else the flow Config.Signals names for
+// the event, started on top of the stack with the event's values.
+func (r *run) signal(ctx context.Context) error {
+	in := r.in
+	if at, ok := r.active(); ok {
+		if sig := at.f.Signals[in.Event]; sig != nil {
+			t := r.turn(at.fr)
+			ev, err := sig(ctx, t, in.Vars)
+			switch {
+			case err != nil:
+				return fmt.Errorf("flow %s: state %s: signal %s: %w", at.f.Name, at.s.Name, in.Event, err)
+			case t.jump != nil:
+				f := r.e.flows[t.jump.Flow]
+				if f == nil {
+					return fmt.Errorf("flow %s: signal %s: jump to unknown flow %q", at.f.Name, in.Event, t.jump.Flow)
+				}
+				t.jump.State = f.Start
+				r.sess.Stack[len(r.sess.Stack)-1] = *t.jump
+				r.ended(at.f.Name, EndCompleted)
+				r.started(f.Name)
+				return r.enter(ctx)
+			case ev != "":
+				return r.fire(ctx, at, ev)
+			}
+			return nil
+		}
+	}
+	f := r.e.flows[r.e.signals[in.Event]]
+	if f == nil {
+		r.log.Warn("event no flow handles", "event", in.Event)
+		return nil
+	}
+	r.sess.Stack = append(r.sess.Stack, Frame{Flow: f.Name, State: f.Start, Vars: maps.Clone(in.Vars)})
+	r.started(f.Name)
+	return r.enter(ctx)
 }

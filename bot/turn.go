@@ -67,6 +67,20 @@ func (t *Turn) Say(msgID string, data map[string]any) {
 	t.r.outs = append(t.r.outs, out{id: msgID, data: data})
 }
 
+// Tell adds a note the customer must get even if a newer screen follows
+// before it is sent (a staff reply, a ticket closed): Reply.Keep.
+func (t *Turn) Tell(msgID string, data map[string]any) {
+	t.r.outs = append(t.r.outs, out{id: msgID, data: data, keep: true})
+}
+
+// Send commits a message for another conversation or channel with this
+// update — a customer's words for their ticket's staff thread, to:
+// "slack:T-5001" — so it is delivered exactly when this update's changes
+// are: text is passed on as it is, with vars for that channel.
+func (t *Turn) Send(to, text string, vars map[string]string) {
+	t.r.outs = append(t.r.outs, out{text: text, to: to, vars: vars})
+}
+
 // T renders a message in the customer's language, for use inside another
 // message's data (a list line, a status name).
 func (t *Turn) T(msgID string, data map[string]any) string {

@@ -13,11 +13,16 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed active.*.toml
+//go:embed *.toml
 var files embed.FS
 
-// Files lists the embedded message files, one per language.
-var Files = []string{"active.en.toml", "active.he.toml"}
+// Files lists the embedded message files: per language, the customers'
+// (active) and the support staff's (staff, for Slack).
+var Files = []string{"active.en.toml", "active.he.toml", "staff.en.toml", "staff.he.toml"}
+
+// Pairs lists the message files by audience, English first: each pair
+// must hold the same message IDs.
+var Pairs = [][2]string{{"active.en.toml", "active.he.toml"}, {"staff.en.toml", "staff.he.toml"}}
 
 // Load builds a bundle with English as the default language and every
 // embedded message file loaded.

@@ -65,9 +65,11 @@ func keys(m map[string][]string) []string {
 }
 
 func TestSameKeys(t *testing.T) {
-	en, he := flatten(t, "active.en.toml"), flatten(t, "active.he.toml")
-	if diff := cmp.Diff(keys(en), keys(he)); diff != "" {
-		t.Errorf("message IDs differ between en and he (-en +he):\n%s", diff)
+	for _, pair := range Pairs {
+		en, he := flatten(t, pair[0]), flatten(t, pair[1])
+		if diff := cmp.Diff(keys(en), keys(he)); diff != "" {
+			t.Errorf("message IDs differ between %s and %s (-en +he):\n%s", pair[0], pair[1], diff)
+		}
 	}
 }
 
@@ -75,6 +77,8 @@ func TestPluralForms(t *testing.T) {
 	want := map[string][]string{
 		"active.en.toml": {"one", "other"},
 		"active.he.toml": {"one", "other", "two"},
+		"staff.en.toml":  {"one", "other"},
+		"staff.he.toml":  {"one", "other", "two"},
 	}
 	for file, forms := range want {
 		for id, got := range flatten(t, file) {
@@ -91,7 +95,13 @@ func TestPluralForms(t *testing.T) {
 // TestHebrewStartsRightToLeft checks that no Hebrew message starts with a
 // left-to-right letter: Telegram would lay it out left-to-right.
 func TestHebrewStartsRightToLeft(t *testing.T) {
-	raw, _ := Raw("active.he.toml")
+	for _, file := range []string{"active.he.toml", "staff.he.toml"} {
+		hebrewStartsRightToLeft(t, file)
+	}
+}
+
+func hebrewStartsRightToLeft(t *testing.T, file string) {
+	raw, _ := Raw(file)
 	var doc map[string]any
 	if err := toml.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)

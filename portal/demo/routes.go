@@ -51,10 +51,10 @@ func (s *Server) routes() []route {
 		{"POST /v1/guest/tickets/{id}/messages", public, s.addGuestTicketMessage},
 		{"POST /v1/guest/tickets/{id}/rating", public, s.rateGuestTicket},
 
-		{"GET /v1/staff/tickets/{id}", staff, withTicket(s.staffTicket)},
-		{"POST /v1/staff/tickets/{id}/messages", staff, withTicket(s.staffReply)},
-		{"POST /v1/staff/tickets/{id}/assign", staff, withTicket(s.staffAssign)},
-		{"POST /v1/staff/tickets/{id}/close", staff, withTicket(s.staffClose)},
+		{"GET /v1/staff/tickets/{id}", staff, s.withTicket(s.staffTicket)},
+		{"POST /v1/staff/tickets/{id}/messages", staff, s.withTicket(s.staffReply)},
+		{"POST /v1/staff/tickets/{id}/assign", staff, s.withTicket(s.staffAssign)},
+		{"POST /v1/staff/tickets/{id}/close", staff, s.withTicket(s.staffClose)},
 		{"GET /v1/staff/customers", staff, s.staffCustomers},
 
 		{"POST /v1/payment-link", private, s.paymentLink},

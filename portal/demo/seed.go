@@ -128,10 +128,18 @@ func iccid(country portal.Country, serial int) string {
 // seed loads the hand-written customers, orders, plans and tickets.
 func (s *Server) seed() {
 	s.departments = []portal.Department{
-		{ID: "billing", Name: "Billing and payments", NameHE: "חיובים ותשלומים"},
-		{ID: "technical", Name: "Technical support", NameHE: "תמיכה טכנית"},
-		{ID: "shipping", Name: "Shipping and delivery", NameHE: "משלוחים"},
-		{ID: "sales", Name: "Sales and new plans", NameHE: "מכירות ותוכניות חדשות"},
+		{ID: "billing", Name: "Billing and payments", NameHE: "חיובים ותשלומים",
+			About:   "Payments, invoices, refunds and unexpected charges",
+			AboutHE: "תשלומים, חשבוניות, החזרים וחיובים לא מוכרים"},
+		{ID: "technical", Name: "Technical support", NameHE: "תמיכה טכנית",
+			About:   "SIM activation, no signal or data, voicemail and APN settings",
+			AboutHE: "הפעלת סים, בעיות קליטה וגלישה, תא קולי והגדרות APN"},
+		{ID: "shipping", Name: "Shipping and delivery", NameHE: "משלוחים",
+			About:   "Tracking a parcel, delivery times and changing the address",
+			AboutHE: "מעקב אחר משלוח, זמני מסירה ושינוי כתובת"},
+		{ID: "sales", Name: "Sales and new plans", NameHE: "מכירות ותוכניות חדשות",
+			About:   "New plans, extending a rental, and devices such as hotspots",
+			AboutHE: "הצטרפות לתוכנית, הארכת השכרה ורכישת מכשירים כמו ראוטר נייד"},
 	}
 	s.nextTicket = 5003
 

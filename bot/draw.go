@@ -153,6 +153,14 @@ func (r *run) navRow(at step) []btn {
 	return append(row, btn{label: "common.btn.menu", data: dataMenu})
 }
 
+// humanRow is the "Talk to a person" button of a dead end, or nil.
+func (r *run) humanRow() []btn {
+	if r.e.human == "" {
+		return nil
+	}
+	return []btn{{label: "common.btn.human", data: dataCmd + r.e.human}}
+}
+
 // prompt shows a state's message with its choices.
 func (r *run) prompt(at step, t *Turn) error {
 	if at.s.Prompt == "" {

@@ -43,6 +43,10 @@ type Config struct {
 	// the event's Vars, so the journey below goes on when it ends (a staff
 	// reply shown to a customer who is changing their SIM).
 	Signals map[string]string
+	// Human, if set, is a command ("human") offered as a button wherever
+	// the bot reaches a dead end it cannot solve: a backend error, too
+	// many attempts.
+	Human string
 }
 
 // Engine handles customer updates: it serialises them per conversation,
@@ -63,6 +67,7 @@ type Engine struct {
 	obs           Observer
 	locks         keyLocks
 	signals       map[string]string
+	human         string
 
 	wakeMu sync.Mutex
 	wake   map[string]chan struct{}
@@ -75,7 +80,7 @@ var engineMsgs = []string{
 	"common.unknown_command", "common.use_buttons", "common.stale_step", "common.cancelled",
 	"common.resume", "common.idle_kept", "common.btn.continue", "common.did_you_mean",
 	"common.too_many_attempts", "common.card_warning", "common.unsupported", "common.edited",
-	"common.btn.back", "common.btn.cancel", "common.btn.menu", "common.btn.retry",
+	"common.btn.back", "common.btn.cancel", "common.btn.menu", "common.btn.retry", "common.btn.human",
 	"common.btn.prev", "common.btn.next", "common.date", "common.datetime",
 	"help.text", "language.prompt", "language.set", "language.name.en", "language.name.he",
 	"error.internal", "login.expired",
@@ -102,6 +107,7 @@ func New(cfg Config) (*Engine, error) {
 		onMissing:     cfg.OnMissing,
 		obs:           cfg.Observer,
 		signals:       cfg.Signals,
+		human:         cfg.Human,
 	}
 	if e.obs == nil {
 		e.obs = nopObserver{}

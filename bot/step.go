@@ -44,6 +44,10 @@ func (r *run) reject(ctx context.Context, at step, problem string, data map[stri
 	r.say(problem, data)
 	if max > 0 && at.fr.Attempts >= max {
 		r.drop(EndAttempts)
+		if r.e.human != "" {
+			r.outs = append(r.outs, out{id: "common.too_many_attempts", buttons: [][]btn{r.humanRow(), {{label: "common.btn.menu", data: dataMenu}}}})
+			return nil
+		}
 		r.say("common.too_many_attempts", nil)
 		return r.menu()
 	}
@@ -165,10 +169,11 @@ func (r *run) enter(ctx context.Context) error {
 				if ue.Warn {
 					r.log.Warn("step failed", "flow", at.f.Name, "state", at.s.Name, "err", ue.Err)
 				}
-				r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, buttons: [][]btn{
-					{{label: "common.btn.retry", data: callbackData(at.f.Name, at.s.Name, kindRetry, "")}},
-					r.navRow(at),
-				}})
+				rows := [][]btn{{{label: "common.btn.retry", data: callbackData(at.f.Name, at.s.Name, kindRetry, "")}}}
+				if row := r.humanRow(); row != nil && !at.traits().relay && at.f.Command != r.e.human {
+					rows = append(rows, row)
+				}
+				r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, buttons: append(rows, r.navRow(at))})
 				return nil
 			case err != nil:
 				return fmt.Errorf("flow %s: state %s: %w", at.f.Name, at.s.Name, err)

@@ -4,6 +4,7 @@ import (
 	crand "crypto/rand"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -117,6 +118,23 @@ func (t *Turn) DateTime(d time.Time) string {
 // Log returns the logger of this update: its lines carry the chat and the
 // update id. Never log what the customer typed (see UpdateLogger).
 func (t *Turn) Log() *slog.Logger { return t.r.log }
+
+// PlatformName is the customer's display name on the platform (Telegram's
+// first and last name), or "" when it did not say.
+func (t *Turn) PlatformName() string { return strings.TrimSpace(t.r.in.Name) }
+
+// Key is the conversation's key ("telegram:42").
+func (t *Turn) Key() string { return t.Session.Key }
+
+// UpdateKey is an Idempotency-Key for a write made once per update (a
+// message passed to staff): the same update handled again after a crash
+// gets the same key, so the write is not applied twice.
+func (t *Turn) UpdateKey() string {
+	if t.r.in.UpdateID == 0 {
+		return crand.Text()
+	}
+	return t.Session.Key + "/" + strconv.FormatInt(t.r.in.UpdateID, 10)
+}
 
 // LoggedIn reports whether a customer is logged in.
 func (t *Turn) LoggedIn() bool { return t.Session.Token != "" }

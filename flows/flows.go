@@ -44,6 +44,15 @@ type Portal interface {
 	Addresses(ctx context.Context, token string) ([]portal.Address, error)
 	AddAddress(ctx context.Context, token string, a portal.Address) (portal.Address, error)
 	UpdateAddress(ctx context.Context, token, id string, a portal.Address) (portal.Address, error)
+	Departments(ctx context.Context) ([]portal.Department, error)
+	Tickets(ctx context.Context, token string) ([]portal.Ticket, error)
+	Ticket(ctx context.Context, token, id string) (portal.Ticket, error)
+	CreateTicket(ctx context.Context, token string, t portal.NewTicket) (portal.Ticket, error)
+	AddTicketMessage(ctx context.Context, token, id, body string) (portal.Ticket, error)
+	RateTicket(ctx context.Context, token, id string, rating int) (portal.Ticket, error)
+	CreateGuestTicket(ctx context.Context, t portal.GuestTicket) (portal.Ticket, error)
+	AddGuestTicketMessage(ctx context.Context, id, email, body string) (portal.Ticket, error)
+	RateGuestTicket(ctx context.Context, id, email string, rating int) (portal.Ticket, error)
 }
 
 var _ Portal = (*portal.Client)(nil)
@@ -67,6 +76,12 @@ const (
 	Emails         = "emails"
 	Addresses      = "addresses"
 	Card           = "card"
+	Ticket         = "ticket"
+	Tickets        = "tickets"
+	Human          = "human"
+	TicketReply    = "ticket_reply"
+	TicketClaimed  = "ticket_claimed"
+	TicketClosed   = "ticket_closed"
 )
 
 // Login limits.
@@ -75,14 +90,28 @@ const (
 	LockoutPeriod = 15 * time.Minute
 )
 
+// Option changes what the journeys offer.
+type Option func(*kit)
+
+// WithStaffChat says staff answer tickets in chat (the Slack side is
+// configured): tickets go to the staff channel, and Talk to a person is a
+// live chat. Without it staff answer tickets by email.
+func WithStaffChat() Option { return func(k *kit) { k.staff = true } }
+
 // All returns every journey in main-menu order.
-func All(p Portal, log *slog.Logger) []bot.Flow {
+func All(p Portal, log *slog.Logger, opts ...Option) []bot.Flow {
 	k := &kit{p: p, log: log}
+	for _, o := range opts {
+		o(k)
+	}
 	return []bot.Flow{
 		k.track(),
 		k.orders(),
 		k.plans(),
 		k.account(),
+		k.support(),
+		k.myTickets(),
+		k.human(),
 		k.sim(),
 		k.dates(),
 		k.voicemail(),
@@ -96,6 +125,9 @@ func All(p Portal, log *slog.Logger) []bot.Flow {
 		k.login(),
 		k.forgot(),
 		k.logout(),
+		ticketReply(),
+		ticketClaimed(),
+		k.ticketClosed(),
 	}
 }
 
@@ -104,6 +136,8 @@ type kit struct {
 	// log is for what a flow logs outside an update; while one is handled,
 	// flows log through Turn.Log, whose lines carry the chat and update id.
 	log *slog.Logger
+	// staff: tickets go to staff on chat (WithStaffChat).
+	staff bool
 }
 
 // fail maps a portal error to what the customer is told. Expected outcomes

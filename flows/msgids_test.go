@@ -101,6 +101,7 @@ func TestMessageIDsInCode(t *testing.T) {
 		"apn.via.":         {string(portal.APNBySMS), string(portal.APNByEmail)},
 		"order.status.":    {string(portal.OrderPending), string(portal.OrderProcessing), string(portal.OrderShipped), string(portal.OrderDelivered), string(portal.OrderCancelled)},
 		"shipment.status.": {string(portal.ShipmentLabelCreated), string(portal.ShipmentPickedUp), string(portal.ShipmentInTransit), string(portal.ShipmentOutForDelivery), string(portal.ShipmentDelivered), string(portal.ShipmentException)},
+		"support.status.":  {string(portal.TicketOpen), string(portal.TicketPending), string(portal.TicketClosed)},
 		"carrier.":         {string(portal.CarrierUPS), string(portal.CarrierFedEx), string(portal.CarrierUSPS), string(portal.CarrierDHL), string(portal.CarrierIsraelPost)},
 	}
 	var ids []string

@@ -171,7 +171,7 @@ func (r *run) enter(ctx context.Context) error {
 				}
 				rows := [][]btn{{{label: "common.btn.retry", data: callbackData(at.f.Name, at.s.Name, kindRetry, "")}}}
 				if row := r.humanRow(); row != nil && !at.traits().relay && at.f.Command != r.e.human {
-					rows = append(rows, row)
+					rows[0] = append(rows[0], row...)
 				}
 				r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, buttons: append(rows, r.navRow(at))})
 				return nil

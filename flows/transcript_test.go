@@ -94,9 +94,13 @@ type env struct {
 	// start builds another engine on the same store and portal, as a
 	// restarted process would.
 	start func() *bot.Engine
+	// signals counts the staff events sent, for their update ids.
+	signals int64
 }
 
-func newEnv(t *testing.T, lang string) *env {
+// newEnv starts a chat in lang. Staff answer tickets on chat (the Slack
+// side configured) unless the script says "> @nostaff".
+func newEnv(t *testing.T, lang string, script ...string) *env {
 	t.Helper()
 	e := &env{t: t, now: start}
 	e.demo = demo.New(demo.Options{Now: e.clock})
@@ -116,9 +120,14 @@ func newEnv(t *testing.T, lang string) *env {
 		t.Fatal(err)
 	}
 	client := portal.NewClient(srv.URL, portal.WithTimeout(300*time.Millisecond), portal.WithRetries(1), portal.WithBackoff(time.Millisecond))
+	opts := []flows.Option{flows.WithStaffChat()}
+	if len(script) > 0 && strings.Contains(script[0], "> @nostaff\n") {
+		opts = nil
+	}
 	e.start = func() *bot.Engine {
 		eng, err := bot.New(bot.Config{
-			Store: db, Bundle: bundle, Flows: flows.All(client, nil), DefaultLang: "en",
+			Store: db, Bundle: bundle, Flows: flows.All(client, nil, opts...), DefaultLang: "en",
+			Signals: flows.Signals, Human: flows.Human,
 			IdleTimeout: 30 * time.Minute, Now: e.clock,
 			OnMissing: func(err error) { t.Errorf("translation: %v", err) },
 		})
@@ -128,11 +137,38 @@ func newEnv(t *testing.T, lang string) *env {
 		return eng
 	}
 	e.engine = e.start()
-	e.chat = console.New(e.engine, nil, &e.out, console.Options{Key: "console:t", Lang: lang, ShowData: true})
+	e.chat = console.New(e.engine, nil, &e.out, console.Options{Key: "console:t", Lang: lang, ShowData: true, ShowOthers: true})
 	return e
 }
 
 func (e *env) clock() time.Time { return e.now }
+
+// signal hands the engine an event from the staff side, the way the Slack
+// adapter does, and prints what the customer gets. Values are key=value;
+// the last one runs to the end of the line.
+func (e *env) signal(ctx context.Context, line, spec string) {
+	event, rest, _ := strings.Cut(spec, " ")
+	vars := map[string]string{}
+	for rest != "" {
+		kv, tail, _ := strings.Cut(rest, " ")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			e.t.Fatalf("%s: bad value %q", line, kv)
+		}
+		if next, _, _ := strings.Cut(tail, " "); tail != "" && !strings.Contains(next, "=") {
+			v, tail = v+" "+tail, "" // the rest of the line
+		}
+		vars[k], rest = v, tail
+	}
+	e.signals++
+	envs, err := e.engine.Handle(ctx, bot.Inbound{Key: "console:t", UpdateID: -e.signals, Event: event, Vars: vars})
+	if err != nil {
+		e.t.Fatalf("%s: %v", line, err)
+	}
+	if err := e.chat.Deliver(ctx, envs...); err != nil {
+		e.t.Fatalf("%s: %v", line, err)
+	}
+}
 
 // run plays the input script and returns the transcript.
 func (e *env) run(script string) string {
@@ -154,6 +190,10 @@ func (e *env) run(script string) string {
 			e.fault.set(strings.TrimPrefix(in, "@portal "))
 		case in == "@portal":
 			e.fault.set("")
+		case in == "@nostaff": // read by newEnv
+		case strings.HasPrefix(in, "@signal "):
+			// News from the staff side: "@signal ticket.reply ticket=T-5001 author=Dana text=Hello there".
+			e.signal(ctx, line, strings.TrimPrefix(in, "@signal "))
 		case strings.HasPrefix(in, "[") && strings.HasSuffix(in, "]"):
 			if err := e.chat.Press(ctx, in[1:len(in)-1]); err != nil {
 				e.t.Fatalf("%s: %v", line, err)
@@ -191,7 +231,7 @@ func TestTranscripts(t *testing.T) {
 			}
 			changed := false
 			for _, lang := range []string{"en", "he"} {
-				got := newEnv(t, lang).run(script)
+				got := newEnv(t, lang, script).run(script)
 				if strings.Contains(got, "<no value>") {
 					t.Errorf("%s: a template field rendered <no value>", lang)
 				}

@@ -40,6 +40,10 @@ type Options struct {
 	// ShowData prints each button's callback token after its label, for
 	// transcripts.
 	ShowData bool
+	// ShowOthers prints what an update sent to other conversations or
+	// channels (a ticket's staff thread) as "  → key event: text" lines,
+	// for transcripts; their adapters still deliver them.
+	ShowOthers bool
 	// Notes are the console's own remarks, by language (a reply's
 	// Envelope.Lang, else Lang). A language or a note missing here prints
 	// the English default.
@@ -273,16 +277,38 @@ func (c *Channel) flush(ctx context.Context) error {
 	return c.deliver(ctx, mine)
 }
 
+// Deliver prints replies committed outside this channel's own updates (a
+// staff reply) and marks them delivered; those of other conversations are
+// skipped.
+func (c *Channel) Deliver(ctx context.Context, envs ...bot.Envelope) error {
+	return c.deliver(ctx, envs)
+}
+
 func (c *Channel) deliver(ctx context.Context, envs []bot.Envelope) error {
-	if len(envs) == 0 {
-		return nil
-	}
 	ids := make([]uint64, 0, len(envs))
 	for _, e := range envs {
+		if e.Key != c.opt.Key { // another conversation's: its adapter delivers it
+			if c.opt.ShowOthers {
+				c.printOther(e)
+			}
+			continue
+		}
 		c.print(e)
 		ids = append(ids, e.ID)
 	}
+	if len(ids) == 0 {
+		return nil
+	}
 	return c.eng.Delivered(ctx, ids...)
+}
+
+// printOther shows a reply sent to another conversation or channel.
+func (c *Channel) printOther(e bot.Envelope) {
+	line := "  → " + e.Key + " " + e.Reply.Vars["event"]
+	if e.Reply.Text != "" {
+		line += ": " + strings.ReplaceAll(e.Reply.Text, "\n", " / ")
+	}
+	fmt.Fprintln(c.out, line)
 }
 
 // notes returns the remarks in lang, each defaulting to English.

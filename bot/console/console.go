@@ -242,6 +242,10 @@ func (c *Channel) press(ctx context.Context, data string) error {
 
 // handle hands in to the engine and prints the replies.
 func (c *Channel) handle(ctx context.Context, in bot.Inbound) error {
+	// Replies committed meanwhile by others (a staff reply) come first.
+	if err := c.flush(ctx); err != nil {
+		return err
+	}
 	envs, err := c.eng.Handle(ctx, in)
 	if err != nil {
 		return err

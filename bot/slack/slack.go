@@ -242,19 +242,21 @@ type link struct {
 	Email      string `json:"email,omitempty"`
 	Department string `json:"department,omitempty"`
 	Subject    string `json:"subject,omitempty"`
+	Order      string `json:"order,omitempty"`
+	Plan       string `json:"plan,omitempty"`
 	// Description and Context are the root message's body, kept to redraw it.
-	Description string `json:"description,omitempty"`
-	Context     string `json:"context,omitempty"`
-	Channel     string `json:"channel,omitempty"`
-	TS          string `json:"ts,omitempty"`
-	Assignee    string `json:"assignee,omitempty"`
+	Description  string `json:"description,omitempty"`
+	Context      string `json:"context,omitempty"`
+	Channel      string `json:"channel,omitempty"`
+	TS           string `json:"ts,omitempty"`
+	Assignee     string `json:"assignee,omitempty"`
 	AssigneeName string `json:"assignee_name,omitempty"`
-	Status      string `json:"status,omitempty"`
-	ClosedBy    string `json:"closed_by,omitempty"`
-	Rating      string `json:"rating,omitempty"`
+	Status       string `json:"status,omitempty"`
+	ClosedBy     string `json:"closed_by,omitempty"`
+	Rating       string `json:"rating,omitempty"`
 }
 
-func linkKey(ticket string) string       { return "ticket/" + ticket }
+func linkKey(ticket string) string        { return "ticket/" + ticket }
 func threadKey(channel, ts string) string { return "thread/" + channel + "/" + ts }
 
 func (a *Adapter) loadLink(ctx context.Context, ticket string) (link, bool, error) {

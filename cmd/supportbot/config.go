@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"supportbot/bot/telegram"
+	"supportbot/portal/demo"
 	"supportbot/store"
 )
 
@@ -63,6 +64,28 @@ type Config struct {
 	TelegramGlobalRate float64
 	TelegramChatRate   float64
 
+	// The staff side on Slack: enabled by SlackBotToken; Socket Mode with
+	// SlackAppToken, else HTTP on SlackListen with SlackSigningSecret.
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackListen        string
+	SlackAPIURL        string
+	// SlackChannels maps departments to channels:
+	// "billing=C0BILLING,technical=C0TECH".
+	SlackChannels string
+	// SlackStaff lists the Slack user IDs allowed to act on tickets.
+	SlackStaff string
+	// SlackReplyPrefix starts a thread message meant for the customer.
+	SlackReplyPrefix string
+	// PortalStaffKey authorises the staff side's portal calls.
+	PortalStaffKey string
+
+	SlackBotTokenFile      string
+	SlackAppTokenFile      string
+	SlackSigningSecretFile string
+	PortalStaffKeyFile     string
+
 	// fromEnv names, per flag, the environment variable its value came
 	// from (set by ParseFlags), so errors name what the operator set.
 	fromEnv map[string]string
@@ -93,7 +116,21 @@ var flagEnv = map[string]string{
 	"telegram-global-rate":    "TELEGRAM_GLOBAL_RATE",
 	"telegram-chat-rate":      "TELEGRAM_CHAT_RATE",
 
+	"slack-bot-token":      "SLACK_BOT_TOKEN",
+	"slack-app-token":      "SLACK_APP_TOKEN",
+	"slack-signing-secret": "SLACK_SIGNING_SECRET",
+	"slack-listen":         "SLACK_LISTEN",
+	"slack-api-url":        "SLACK_API_URL",
+	"slack-channels":       "SLACK_CHANNELS",
+	"slack-staff":          "SLACK_STAFF",
+	"slack-reply-prefix":   "SLACK_REPLY_PREFIX",
+	"portal-staff-key":     "PORTAL_STAFF_KEY",
+
 	"key-file":                     "SUPPORTBOT_KEY_FILE",
+	"slack-bot-token-file":         "SLACK_BOT_TOKEN_FILE",
+	"slack-app-token-file":         "SLACK_APP_TOKEN_FILE",
+	"slack-signing-secret-file":    "SLACK_SIGNING_SECRET_FILE",
+	"portal-staff-key-file":        "PORTAL_STAFF_KEY_FILE",
 	"telegram-token-file":          "TELEGRAM_BOT_TOKEN_FILE",
 	"telegram-webhook-secret-file": "TELEGRAM_WEBHOOK_SECRET_FILE",
 }
@@ -101,7 +138,7 @@ var flagEnv = map[string]string{
 // secretFlags are the settings whose value is a secret: each can also be
 // read from a file, named by the flag with "-file" appended or by the
 // variable with "_FILE" appended.
-var secretFlags = []string{"key", "telegram-token", "telegram-webhook-secret"}
+var secretFlags = []string{"key", "telegram-token", "telegram-webhook-secret", "slack-bot-token", "slack-app-token", "slack-signing-secret", "portal-staff-key"}
 
 // secret returns the fields of a secret flag: its value and its file.
 func (c *Config) secret(flag string) (value, file *string) {
@@ -112,6 +149,14 @@ func (c *Config) secret(flag string) (value, file *string) {
 		return &c.TelegramToken, &c.TelegramTokenFile
 	case "telegram-webhook-secret":
 		return &c.TelegramWebhookSecret, &c.TelegramWebhookSecretFile
+	case "slack-bot-token":
+		return &c.SlackBotToken, &c.SlackBotTokenFile
+	case "slack-app-token":
+		return &c.SlackAppToken, &c.SlackAppTokenFile
+	case "slack-signing-secret":
+		return &c.SlackSigningSecret, &c.SlackSigningSecretFile
+	case "portal-staff-key":
+		return &c.PortalStaffKey, &c.PortalStaffKeyFile
 	}
 	panic("not a secret flag: " + flag)
 }
@@ -128,6 +173,9 @@ func DefaultConfig() Config {
 
 		TelegramGlobalRate: 30,
 		TelegramChatRate:   1,
+
+		SlackReplyPrefix: ">>",
+		PortalStaffKey:   demo.DefaultStaffKey,
 	}
 }
 
@@ -168,6 +216,19 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.KeyFile, "key-file", "file holding the --key value, instead of the command line")
 	str(&c.TelegramTokenFile, "telegram-token-file", "file holding the Telegram bot token, instead of the command line")
 	str(&c.TelegramWebhookSecretFile, "telegram-webhook-secret-file", "file holding the webhook secret token, instead of the command line")
+	str(&c.SlackBotToken, "slack-bot-token", "Slack bot token (xoxb-…): enables the staff side on Slack")
+	str(&c.SlackAppToken, "slack-app-token", "Slack app-level token (xapp-…): Socket Mode, no public URL needed")
+	str(&c.SlackSigningSecret, "slack-signing-secret", "Slack signing secret: HTTP mode (with --slack-listen), verifies every request")
+	str(&c.SlackListen, "slack-listen", "host:port serving POST /slack/events, /slack/interactivity and /slack/commands (HTTP mode)")
+	str(&c.SlackAPIURL, "slack-api-url", "Slack Web API base URL, for another server (default Slack's)")
+	str(&c.SlackChannels, "slack-channels", "department=channel ID pairs, e.g. billing=C0BILLING,technical=C0TECH")
+	str(&c.SlackStaff, "slack-staff", "comma-separated Slack user IDs allowed to act on tickets")
+	str(&c.SlackReplyPrefix, "slack-reply-prefix", "a thread message starting with this goes to the customer")
+	str(&c.PortalStaffKey, "portal-staff-key", "key for the portal's staff API (the staff side); the demo portal's by default")
+	str(&c.SlackBotTokenFile, "slack-bot-token-file", "file holding the Slack bot token")
+	str(&c.SlackAppTokenFile, "slack-app-token-file", "file holding the Slack app-level token")
+	str(&c.SlackSigningSecretFile, "slack-signing-secret-file", "file holding the Slack signing secret")
+	str(&c.PortalStaffKeyFile, "portal-staff-key-file", "file holding the portal staff key")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "at shutdown, once the updates in flight are done, how long to keep sending pending replies (env SUPPORTBOT_SHUTDOWN_TIMEOUT)")
 	fs.Float64Var(&c.TelegramGlobalRate, "telegram-global-rate", c.TelegramGlobalRate, "messages a second sent to Telegram over all chats, with a burst of as many; 0: no limit (env TELEGRAM_GLOBAL_RATE)")
 	fs.Float64Var(&c.TelegramChatRate, "telegram-chat-rate", c.TelegramChatRate, "messages a second sent to one Telegram chat, with a burst of 3; 0: no limit (env TELEGRAM_CHAT_RATE)")
@@ -390,10 +451,106 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: want host:port, such as 127.0.0.1:9090 or :9090", c.setting("metrics-listen", c.MetricsListen)))
 		}
 	}
+	errs = append(errs, c.validateSlack()...)
 	if err := writableDir(c.DataDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", c.setting("data-dir", c.DataDir), err))
 	}
 	return errors.Join(errs...)
+}
+
+// validateSlack checks the staff side's settings: a mode, channels and
+// staff when it is enabled, and no Slack setting without the bot token.
+func (c *Config) validateSlack() []error {
+	var errs []error
+	if c.SlackBotToken == "" {
+		for _, f := range []string{"slack-app-token", "slack-signing-secret", "slack-listen", "slack-channels", "slack-staff"} {
+			if v, _ := c.slackSetting(f); v != "" {
+				errs = append(errs, fmt.Errorf("%s without --slack-bot-token (SLACK_BOT_TOKEN): the staff side is off, so it would do nothing; set the bot token or unset it", c.name(f)))
+			}
+		}
+		return errs
+	}
+	if !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		errs = append(errs, fmt.Errorf("%s: want a bot token starting xoxb-", c.name("slack-bot-token")))
+	}
+	switch {
+	case c.SlackAppToken != "":
+		if !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+			errs = append(errs, fmt.Errorf("%s: want an app-level token starting xapp-", c.name("slack-app-token")))
+		}
+	case c.SlackSigningSecret != "" && c.SlackListen != "":
+	default:
+		errs = append(errs, errors.New("SLACK_BOT_TOKEN needs a way to hear Slack: SLACK_APP_TOKEN (Socket Mode), or SLACK_SIGNING_SECRET and SLACK_LISTEN (HTTP)"))
+	}
+	if c.SlackListen != "" {
+		if _, port, err := net.SplitHostPort(c.SlackListen); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("%s: want host:port, such as :3000", c.setting("slack-listen", c.SlackListen)))
+		}
+	}
+	if c.SlackAPIURL != "" {
+		if p, err := url.Parse(c.SlackAPIURL); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: want an http:// or https:// URL", c.setting("slack-api-url", c.SlackAPIURL)))
+		}
+	}
+	if _, err := c.slackChannels(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.slackStaff()) == 0 {
+		errs = append(errs, fmt.Errorf("%s: list the Slack user IDs allowed to act on tickets (U012AB3CD,U045EF6GH); nobody could answer a customer", c.setting("slack-staff", c.SlackStaff)))
+	}
+	if strings.TrimSpace(c.SlackReplyPrefix) == "" {
+		errs = append(errs, fmt.Errorf("%s: must not be empty, or every thread message would reach the customer", c.setting("slack-reply-prefix", c.SlackReplyPrefix)))
+	}
+	return errs
+}
+
+// slackSetting returns a Slack setting's value by flag name.
+func (c *Config) slackSetting(flag string) (string, bool) {
+	switch flag {
+	case "slack-app-token":
+		return c.SlackAppToken, true
+	case "slack-signing-secret":
+		return c.SlackSigningSecret, true
+	case "slack-listen":
+		return c.SlackListen, true
+	case "slack-channels":
+		return c.SlackChannels, true
+	case "slack-staff":
+		return c.SlackStaff, true
+	}
+	return "", false
+}
+
+// slackChannels parses SlackChannels: department=channel pairs.
+func (c *Config) slackChannels() (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(c.SlackChannels, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		dept, ch, ok := strings.Cut(pair, "=")
+		dept, ch = strings.TrimSpace(dept), strings.TrimSpace(ch)
+		if !ok || dept == "" || ch == "" {
+			return nil, fmt.Errorf("%s: want department=channel ID pairs, such as billing=C0BILLING,technical=C0TECH", c.setting("slack-channels", c.SlackChannels))
+		}
+		out[dept] = ch
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: map at least one department to a channel, such as billing=C0BILLING", c.setting("slack-channels", c.SlackChannels))
+	}
+	return out, nil
+}
+
+// slackStaff parses SlackStaff.
+func (c *Config) slackStaff() []string {
+	var ids []string
+	for _, id := range strings.Split(c.SlackStaff, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 func (c *Config) level() (slog.Level, error) {

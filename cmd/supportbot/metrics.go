@@ -342,6 +342,9 @@ func (m *Main) metricsHandler() http.Handler {
 		{"store", func(ctx context.Context) error { _, err := m.DB.Pending(ctx, "telegram", 0, 1); return err }},
 		{"portal", func(ctx context.Context) error { _, err := probe.Departments(ctx); return err }},
 	}
+	if m.Slack != nil {
+		checks = append(checks, readyCheck{"slack", m.Slack.Ping})
+	}
 	if m.Telegram != nil {
 		checks = append(checks, readyCheck{"telegram", m.Telegram.Ping})
 		m.metrics.reg.MustRegister(newBacklogCollector(m.Telegram.Backlog, m.Now))

@@ -19,6 +19,7 @@ import (
 
 	"supportbot/bot"
 	"supportbot/bot/console"
+	"supportbot/bot/slack"
 	"supportbot/bot/telegram"
 	"supportbot/flows"
 	"supportbot/locales"
@@ -48,6 +49,7 @@ type Main struct {
 
 	Logger     *slog.Logger
 	Telegram   *telegram.Channel
+	Slack      *slack.Adapter // the staff side, if configured
 	DB         *store.DB
 	Engine     *bot.Engine
 	Portal     *portal.Client
@@ -116,7 +118,8 @@ func (m *Main) Open(ctx context.Context) error {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 128
 	m.Portal = portal.NewClient(m.PortalURL, append(m.portalOptions(),
-		portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}))...)
+		portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}),
+		portal.WithStaffKey(c.PortalStaffKey))...)
 	bundle, err := locales.Load()
 	if err != nil {
 		return err
@@ -127,10 +130,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.notes, err = consoleNotes(bundle); err != nil {
 		return err
 	}
+	var flowOpts []flows.Option
+	if c.SlackBotToken != "" {
+		flowOpts = append(flowOpts, flows.WithStaffChat())
+	}
 	m.Engine, err = bot.New(bot.Config{
 		Store:       m.DB,
 		Bundle:      bundle,
-		Flows:       flows.All(m.Portal, m.Logger),
+		Flows:       flows.All(m.Portal, m.Logger, flowOpts...),
+		Signals:     flows.Signals,
+		Human:       flows.Human,
 		DefaultLang: c.Lang,
 		IdleTimeout: c.IdleTimeout,
 		Now:         m.Now,
@@ -141,9 +150,44 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	if c.TelegramToken != "" {
-		return m.openTelegram()
+		if err := m.openTelegram(); err != nil {
+			return err
+		}
+	}
+	if c.SlackBotToken != "" {
+		return m.openSlack(bundle)
 	}
 	return nil
+}
+
+// openSlack builds the staff side: tickets to department channels, staff
+// replies back to the customers' chats.
+func (m *Main) openSlack(bundle *i18n.Bundle) error {
+	c := &m.Config
+	channels, err := c.slackChannels()
+	if err != nil {
+		return err
+	}
+	m.Slack, err = slack.New(slack.Config{
+		BotToken: c.SlackBotToken, AppToken: c.SlackAppToken,
+		SigningSecret: c.SlackSigningSecret, Listen: c.SlackListen, APIURL: c.SlackAPIURL,
+		Channels: channels, Staff: c.slackStaff(), Prefix: c.SlackReplyPrefix, Lang: c.Lang,
+		Bundle: bundle, Engine: m.Engine, Portal: m.Portal, KV: m.DB.KV("slack"),
+		Deliver: m.deliver, Log: m.Logger.With("channel", "slack"), Now: m.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("slack: %w", err)
+	}
+	return nil
+}
+
+// deliver hands replies committed by the staff side (a staff reply, a
+// ticket closed) to the customer's channel. The terminal chat shows its
+// own before it handles the customer's next line.
+func (m *Main) deliver(envs ...bot.Envelope) {
+	if m.Telegram != nil {
+		m.Telegram.Deliver(envs...)
+	}
 }
 
 // warnArgvSecrets logs, once, that the secrets given on the command line
@@ -197,6 +241,18 @@ func (m *Main) Run(ctx context.Context) error {
 	// Stop the expiry loop before returning, so Close never races it.
 	defer wg.Wait()
 	defer cancel()
+	if m.Slack != nil {
+		// The staff side runs as long as the customers' channel does.
+		sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := m.Slack.Run(sctx); err != nil && sctx.Err() == nil {
+				m.Logger.Error("slack stopped", "err", err)
+			}
+		}()
+		defer func() { stop(); <-done }()
+	}
 	if m.Config.TelegramToken != "" {
 		return m.runTelegram(ctx)
 	}

@@ -106,42 +106,40 @@ func (s *Server) EventCallback(event any, opts ...Option) map[string]any {
 	}
 }
 
-// PostEvent delivers event to the app's Events API endpoint at url as Slack
+// PostEvent delivers event to the app's Events API endpoint as Slack
 // does: a signed JSON event_callback. It returns the app's status and body.
 // Options: [WithEventID], [WithRetry], [WithStaleTimestamp],
 // [WithBadSignature].
-func (s *Server) PostEvent(t testing.TB, url, secret string, event any, opts ...Option) (int, []byte) {
+func (s *Server) PostEvent(t testing.TB, endpoint, secret string, event any, opts ...Option) (int, []byte) {
 	t.Helper()
 	body, err := json.Marshal(s.EventCallback(event, opts...))
 	if err != nil {
 		t.Fatalf("slackfake: marshal event: %v", err)
 	}
-	return s.post(t, url, secret, "application/json", body, delivery(opts))
+	return s.post(t, endpoint, secret, "application/json", body, delivery(opts))
 }
 
 // PostInteraction delivers an interaction payload (see [Server.BlockAction],
-// [Server.ViewSubmission]) to the app's interactivity endpoint at url as
+// [Server.ViewSubmission]) to the app's interactivity endpoint as
 // Slack does: a signed form body payload=<json>. Options: [WithRetry],
 // [WithStaleTimestamp], [WithBadSignature].
-func (s *Server) PostInteraction(t testing.TB, url, secret string, payload any, opts ...Option) (int, []byte) {
+func (s *Server) PostInteraction(t testing.TB, endpoint, secret string, payload any, opts ...Option) (int, []byte) {
 	t.Helper()
 	p, err := json.Marshal(payload)
 	if err != nil {
 		t.Fatalf("slackfake: marshal payload: %v", err)
 	}
-	body := []byte(neturlValues("payload", string(p)))
-	return s.post(t, url, secret, "application/x-www-form-urlencoded", body, delivery(opts))
+	body := []byte(url.Values{"payload": {string(p)}}.Encode())
+	return s.post(t, endpoint, secret, "application/x-www-form-urlencoded", body, delivery(opts))
 }
 
 // PostCommand delivers a slash command (see [Server.SlashCommand]) to the
-// app's endpoint at url as Slack does: a signed form body. Options:
+// app's endpoint as Slack does: a signed form body. Options:
 // [WithRetry], [WithStaleTimestamp], [WithBadSignature].
-func (s *Server) PostCommand(t testing.TB, url, secret string, form url.Values, opts ...Option) (int, []byte) {
+func (s *Server) PostCommand(t testing.TB, endpoint, secret string, form url.Values, opts ...Option) (int, []byte) {
 	t.Helper()
-	return s.post(t, url, secret, "application/x-www-form-urlencoded", []byte(form.Encode()), delivery(opts))
+	return s.post(t, endpoint, secret, "application/x-www-form-urlencoded", []byte(form.Encode()), delivery(opts))
 }
-
-func neturlValues(k, v string) string { return url.Values{k: {v}}.Encode() }
 
 func (s *Server) post(t testing.TB, target, secret, contentType string, body []byte, o options) (int, []byte) {
 	t.Helper()

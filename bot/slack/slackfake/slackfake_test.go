@@ -384,13 +384,14 @@ func TestSocketMode(t *testing.T) {
 	}
 }
 
-// app is an app endpoint that verifies signatures with slack-go and records
-// what it received.
+// received is one request that reached the app endpoint from newApp.
 type received struct {
 	header http.Header
 	body   []byte
 }
 
+// newApp starts an app endpoint that verifies signatures with slack-go
+// (401 when they fail) and passes on what it received.
 func newApp(t *testing.T, secret string) (*httptest.Server, chan received) {
 	got := make(chan received, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -126,6 +126,9 @@ type Session struct {
 	Key     string `json:"key"`
 	// Lang is the customer's chosen language ("en", "he"); empty means not chosen.
 	Lang string `json:"lang,omitempty"`
+	// Hint is the platform's last language hint (Telegram's
+	// language_code), for replies to news from elsewhere, which has none.
+	Hint string `json:"hint,omitempty"`
 	// Stack is the flow stack; the last frame is the active flow.
 	Stack []Frame `json:"stack,omitempty"`
 	// Token is the portal access token of a logged-in customer. The store

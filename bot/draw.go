@@ -188,7 +188,7 @@ func (r *run) prompt(at step, t *Turn) error {
 		fixed = append(fixed, btn{label: b.Label, data: callbackData(at.f.Name, at.s.Name, kindEvent, b.Event)})
 	}
 	o.buttons = append(o.buttons, pairs(fixed)...)
-	if !tr.end && !tr.ownNav {
+	if !tr.end && !tr.ownNav && !tr.relay { // a live chat is left by its own button or /menu
 		o.buttons = append(o.buttons, r.navRow(at))
 	}
 	r.outs = append(r.outs, o)

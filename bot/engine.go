@@ -243,6 +243,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		return nil, fmt.Errorf("copy session %s: %w", in.Key, err)
 	}
 
+	if in.LangHint != "" {
+		sess.Hint = in.LangHint
+	}
 	r := &run{e: e, in: in, sess: &sess, now: e.now(), log: log}
 	r.lang = e.langFor(&sess, in.LangHint)
 	if fresh {
@@ -394,6 +397,11 @@ func (e *Engine) Delivered(ctx context.Context, ids ...uint64) error {
 func (e *Engine) langFor(s *Session, hint string) string {
 	if s.Lang != "" && e.localizers[s.Lang] != nil {
 		return s.Lang
+	}
+	if hint == "" {
+		// News from elsewhere (a staff reply) carries no hint: the
+		// platform's last one stands.
+		hint = s.Hint
 	}
 	hint = strings.ToLower(hint)
 	switch {

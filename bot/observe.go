@@ -87,18 +87,21 @@ func (r *run) ended(flow, how string) {
 	r.flowEvents = append(r.flowEvents, flowEvent{flow: flow, how: how})
 }
 
-// drop abandons every flow on the stack, top first, for how, and clears it.
-func (r *run) drop(how string) {
+// drop abandons every flow on the stack, top first, for how, and clears
+// it. It reports whether a live chat was left (its Leave said so).
+func (r *run) drop(how string) (left bool) {
 	for i := len(r.sess.Stack) - 1; i >= 0; i-- {
 		fr := &r.sess.Stack[i]
 		if f := r.e.flows[fr.Flow]; f != nil && f.Leave != nil {
 			if st := f.state(fr.State); st != nil && st.Input != nil && st.Input.traits().relay {
 				f.Leave(r.turn(fr))
+				left = true
 			}
 		}
 		r.ended(fr.Flow, how)
 	}
 	r.sess.Stack = nil
+	return left
 }
 
 // report tells the observer about the flows an update started and ended;

@@ -230,9 +230,8 @@ func (r *run) command(ctx context.Context, text string) error {
 		r.drop(EndMenu)
 		return r.menu()
 	case cmdCancel:
-		if s.Top() != nil {
-			r.drop(EndCancel)
-			r.say("common.cancelled", nil)
+		if s.Top() != nil && !r.drop(EndCancel) {
+			r.say("common.cancelled", nil) // a live chat left says where its ticket stands instead
 		}
 		return r.menu()
 	case cmdBack:

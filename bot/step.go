@@ -68,6 +68,11 @@ func (r *run) back(ctx context.Context) error {
 	if fr == nil {
 		return r.menu()
 	}
+	if at, ok := r.active(); ok && at.traits().relay {
+		// Nothing to go back to in a live chat: /back leaves it.
+		r.drop(EndCancel)
+		return r.menu()
+	}
 	if len(fr.History) == 0 {
 		if len(r.sess.Stack) > 1 { // a login started for another journey: back into that one
 			r.ended(fr.Flow, EndCancel)
@@ -102,7 +107,8 @@ func (r *run) fire(ctx context.Context, at step, event string) error {
 	if err := r.transition(at.f, at.fr, event); err != nil {
 		return err
 	}
-	if at.fr.State != from && len(at.fr.History) == depth {
+	// A live chat is not gone back into: its ticket may be closed.
+	if at.fr.State != from && len(at.fr.History) == depth && !at.traits().relay {
 		at.fr.History = append(at.fr.History, from)
 	}
 	return r.enter(ctx)

@@ -291,8 +291,9 @@ func (k *kit) createTicket(ctx context.Context, t *bot.Turn) (string, error) {
 	if _, err := k.open(ctx, t, t.Var(varSubject), t.Var(varBody), false); err != nil {
 		return "", err
 	}
-	_, mail := contact(t)
-	t.Data = map[string]any{"Email": mail}
+	if _, mail := contact(t); mail != "" {
+		t.Set(varEmail, mail) // the address staff answer to, for the next screen
+	}
 	if k.staff {
 		return evChat, nil
 	}
@@ -339,6 +340,7 @@ func (k *kit) human() bot.Flow {
 		},
 		Leave: func(t *bot.Turn) {
 			t.Send(StaffChannel+":"+t.Var(varTicket), "", staffVars(t, t.Var(varTicket), StaffLeft))
+			t.Say("human.left.prompt", map[string]any{"ticket": t.Var(varTicket)})
 		},
 	}
 }
@@ -353,6 +355,8 @@ func deptArg(s string) (string, string) {
 
 func (k *kit) humanStart(_ context.Context, t *bot.Turn) (string, error) {
 	if !k.staff {
+		// No live chat: staff answer tickets by email.
+		t.Say("human.no_live", nil)
 		t.Jump(Ticket, map[string]string{varDept: t.Var(varDept)})
 		return "", nil
 	}
@@ -488,10 +492,12 @@ func (k *kit) saveRating(ctx context.Context, t *bot.Turn) (string, error) {
 		return "", &bot.UserError{MsgID: "common.stale"}
 	}
 	id := t.Var(varTicket)
+	// Its own key: the flow's write key went to opening the ticket.
+	wctx := portal.WithIdempotencyKey(ctx, t.UpdateKey())
 	if t.Var(varEmail) != "" && !t.LoggedIn() {
-		_, err = k.p.RateGuestTicket(write(ctx, t), id, t.Var(varEmail), n)
+		_, err = k.p.RateGuestTicket(wctx, id, t.Var(varEmail), n)
 	} else {
-		_, err = k.p.RateTicket(write(ctx, t), t.Session.Token, id, n)
+		_, err = k.p.RateTicket(wctx, t.Session.Token, id, n)
 	}
 	if err != nil {
 		return "", fail(err)

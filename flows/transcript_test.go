@@ -160,6 +160,21 @@ func (e *env) signal(ctx context.Context, line, spec string) {
 		}
 		vars[k], rest = v, tail
 	}
+	// What staff did is applied to the portal first, as the Slack adapter
+	// does.
+	staff := portal.NewClient(e.url, portal.WithStaffKey(demo.DefaultStaffKey))
+	var err error
+	switch event {
+	case flows.SignalReply:
+		_, err = staff.StaffReply(ctx, vars["ticket"], vars["author"], vars["text"])
+	case flows.SignalClaimed:
+		_, err = staff.StaffAssign(ctx, vars["ticket"], vars["author"])
+	case flows.SignalClosed:
+		_, err = staff.StaffClose(ctx, vars["ticket"], vars["author"], vars["note"])
+	}
+	if err != nil {
+		e.t.Fatalf("%s: portal: %v", line, err)
+	}
 	e.signals++
 	envs, err := e.engine.Handle(ctx, bot.Inbound{Key: "console:t", UpdateID: -e.signals, Event: event, Vars: vars})
 	if err != nil {

@@ -277,7 +277,7 @@ func (a *Adapter) onSubmit(ctx context.Context, cb slack.InteractionCallback, id
 	if _, err := a.updateLink(ctx, ticket, func(l *link) { l.Status, l.ClosedBy = statusClosed, user }); err != nil {
 		a.log.Error("save link", "ticket", ticket, "err", err)
 	}
-	if err := a.tell(ctx, l.Chat, stable, evClosed, map[string]string{"ticket": ticket, "author": author, "note": note}); err != nil {
+	if err := a.tell(ctx, l.Chat, stable, evClosed, map[string]string{"ticket": ticket, "author": author, "note": note, "email": l.Email}); err != nil {
 		applied = false
 		a.log.Error("tell customer", "ticket", ticket, "err", err)
 		return ephemeral(a.text("staff.error", nil))

@@ -44,6 +44,12 @@ type planWorld struct {
 // that starts at planEpoch and runs on in real time.
 func openPlanWorld(t *testing.T) *planWorld {
 	t.Helper()
+	return openPlanWorldWith(t, nil)
+}
+
+// openPlanWorldWith is openPlanWorld with the configuration changed by edit.
+func openPlanWorldWith(t *testing.T, edit func(*Config)) *planWorld {
+	t.Helper()
 	base := time.Now()
 	clock := func() time.Time { return planEpoch.Add(time.Since(base)) }
 	ps := httptest.NewServer(demo.New(demo.Options{Now: clock}))
@@ -51,6 +57,9 @@ func openPlanWorld(t *testing.T) *planWorld {
 	srv := telegramtest.NewServer(t)
 	cfg := config(srv, t.TempDir())
 	cfg.PortalURL = ps.URL
+	if edit != nil {
+		edit(&cfg)
+	}
 	a := openAppAt(t, srv, cfg, nil, clock)
 	if a.m.PortalURL != ps.URL || a.m.stopPortal != nil {
 		t.Fatalf("Main uses portal %q (embedded demo started: %t), want the configured %q", a.m.PortalURL, a.m.stopPortal != nil, ps.URL)
@@ -150,7 +159,7 @@ func (c *customer) finish(password string) {
 	checkMarkup(c.w.t, c.w.srv.Calls(""))
 	for _, call := range c.w.srv.Calls("") {
 		for k, v := range call.Fields {
-			if strings.Contains(v, password) {
+			if password != "" && strings.Contains(v, password) {
 				c.w.t.Errorf("%s field %s holds the password", call.Method, k)
 			}
 		}

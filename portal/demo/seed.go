@@ -133,11 +133,11 @@ func (s *Server) seed() {
 			AboutHE: "תשלומים, חשבוניות, החזרים וחיובים לא מוכרים"},
 		{ID: "technical", Name: "Technical support", NameHE: "תמיכה טכנית",
 			About:   "SIM activation, no signal or data, voicemail and APN settings",
-			AboutHE: "הפעלת סים, בעיות קליטה וגלישה, תא קולי והגדרות APN"},
+			AboutHE: "הפעלת כרטיס SIM, בעיות קליטה וגלישה, תא קולי והגדרות APN"},
 		{ID: "shipping", Name: "Shipping and delivery", NameHE: "משלוחים",
 			About:   "Tracking a parcel, delivery times and changing the address",
 			AboutHE: "מעקב אחר משלוח, זמני מסירה ושינוי כתובת"},
-		{ID: "sales", Name: "Sales and new plans", NameHE: "מכירות ותוכניות חדשות",
+		{ID: "sales", Name: "Sales and new plans", NameHE: "מכירות וחבילות חדשות",
 			About:   "New plans, extending a rental, and devices such as hotspots",
 			AboutHE: "הצטרפות לתוכנית, הארכת השכרה ורכישת מכשירים כמו ראוטר נייד"},
 	}

@@ -40,10 +40,13 @@ const (
 	evTooMany   = "too_many"  // too many wrong guesses
 	evTrack     = "track"     // track this order's shipments
 	evRefresh   = "refresh"   // show again with fresh data
+	evProblem   = "problem"   // a shipment with a delivery problem
+	evUnpaid    = "unpaid"    // an order awaiting payment
+	evHuman     = "human"     // talk to a person about it
 )
 
 // orderEvents are the events the shared order steps use.
-var orderEvents = []string{evMember, evLogin, evGuest, evEmpty, evNone, evOne, evMany, evCancelled, evTooMany, evRefresh}
+var orderEvents = []string{evMember, evLogin, evGuest, evEmpty, evNone, evOne, evMany, evCancelled, evTooMany, evRefresh, evProblem, evHuman}
 
 // track: pick an order (logged in) or give order number + email (guest),
 // then its shipments, then one shipment's status history and tracking link.
@@ -71,7 +74,12 @@ func (k *kit) orders() bot.Flow {
 	states = append(states,
 		bot.State{Name: "details", Prompt: "orders.details.prompt", Enter: k.details,
 			Buttons: []bot.Btn{{Label: "orders.btn.track", Event: evTrack}},
-			On:      bot.On{evTrack: "load", evNone: "details_unshipped", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+			On:      bot.On{evTrack: "load", evNone: "details_unshipped", evUnpaid: "details_unpaid", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		// Awaiting payment: the customer can take it to billing.
+		bot.State{Name: "details_unpaid", Prompt: "orders.details.prompt", Enter: k.detailsOnly,
+			Buttons: []bot.Btn{{Label: "common.btn.human", Event: evHuman}},
+			On:      bot.On{evHuman: "to_billing", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		bot.State{Name: "to_billing", Enter: toHuman("billing")},
 		// Nothing shipped yet: no shipments to track.
 		bot.State{Name: "details_unshipped", Prompt: "orders.details.prompt", Enter: k.detailsOnly,
 			On: bot.On{bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
@@ -81,7 +89,7 @@ func (k *kit) orders() bot.Flow {
 		Name: Orders, Start: "start", Title: "orders.title", Command: "orders", Menu: bot.MenuAlways, Resume: "order.resume",
 		Shortcut: &bot.Shortcut{Check: orderID, Var: varOrder, State: "deep_link"},
 		Phrases:  []string{"order history", "my orders", "orders", "past orders", "receipt", "היסטוריית הזמנות", "ההזמנות שלי", "הזמנות קודמות", "קבלה"},
-		Events:   append([]string{evTrack}, orderEvents...), States: states,
+		Events:   append([]string{evTrack, evUnpaid}, orderEvents...), States: states,
 	}
 }
 
@@ -130,7 +138,12 @@ func shipmentStates(k *kit) []bot.State {
 			Enter: k.listShipments, On: bot.On{bot.EventNext: "show_shipment", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
 		{Name: "show_shipment", Prompt: "order.show_shipment.prompt", Enter: k.showShipment,
 			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: evRefresh}},
-			On:      bot.On{evRefresh: "show_shipment", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+			On:      bot.On{evRefresh: "show_shipment", evProblem: "show_problem", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		// A delivery problem: the customer can take it to a person.
+		{Name: "show_problem", Prompt: "order.show_shipment.prompt", Enter: k.shipmentOnly,
+			Buttons: []bot.Btn{{Label: "order.btn.refresh", Event: evRefresh}, {Label: "common.btn.human", Event: evHuman}},
+			On:      bot.On{evRefresh: "show_shipment", evHuman: "to_shipping", bot.EventFail: "fix_lookup", evTooMany: "too_many"}},
+		{Name: "to_shipping", Enter: toHuman("shipping")},
 	}
 }
 
@@ -274,7 +287,10 @@ func (k *kit) details(ctx context.Context, t *bot.Turn) (string, error) {
 	if ev != "" || err != nil {
 		return ev, err
 	}
-	if len(o.Shipments) == 0 {
+	switch {
+	case o.Status == portal.OrderPending:
+		return evUnpaid, nil
+	case len(o.Shipments) == 0:
 		return evNone, nil
 	}
 	return k.detailsOnly(ctx, t)
@@ -317,7 +333,29 @@ func (k *kit) listShipments(ctx context.Context, t *bot.Turn) (string, error) {
 	return "", nil
 }
 
+// showShipment shows the chosen shipment; one with a delivery problem
+// goes to a screen that offers a person.
 func (k *kit) showShipment(ctx context.Context, t *bot.Turn) (string, error) {
+	ev, err := k.shipmentOnly(ctx, t)
+	if ev != "" || err != nil {
+		return ev, err
+	}
+	if t.Var("_problem") != "" {
+		return evProblem, nil
+	}
+	return "", nil
+}
+
+// toHuman hands the order to Talk to a person, in dept.
+func toHuman(dept string) func(context.Context, *bot.Turn) (string, error) {
+	return func(_ context.Context, t *bot.Turn) (string, error) {
+		t.Jump(Human, map[string]string{varDept: dept, varOrder: t.Var(varOrder), varEmail: t.Var(varEmail)})
+		return "", nil
+	}
+}
+
+// shipmentOnly shows the chosen shipment.
+func (k *kit) shipmentOnly(ctx context.Context, t *bot.Turn) (string, error) {
 	o, ev, err := k.order(ctx, t)
 	if ev != "" || err != nil {
 		return ev, err
@@ -337,6 +375,11 @@ func (k *kit) showShipment(ctx context.Context, t *bot.Turn) (string, error) {
 			"Status": t.T("shipment.status."+string(s.Status), nil), "URL": s.TrackingURL,
 			"History": strings.Join(lines, "\n"),
 		}
+		problem := ""
+		if s.Status == portal.ShipmentException {
+			problem = "1"
+		}
+		t.Set("_problem", problem)
 		return "", nil
 	}
 	return "", &bot.UserError{MsgID: "error.not_found"}

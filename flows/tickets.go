@@ -119,11 +119,23 @@ func (k *kit) support() bot.Flow {
 // unless the platform gave one, then goes to next.
 func guestContact(next string) []bot.State {
 	return []bot.State{
-		{Name: "ask_email", Prompt: "support.ask_email.prompt", Input: bot.Text{Check: email, Var: varEmail},
+		{Name: "ask_email", Prompt: "support.ask_email.prompt", Enter: knownEmail, Input: bot.Text{Check: email, Var: varEmail},
 			On: bot.On{bot.EventNext: "ask_name"}},
 		{Name: "ask_name", Prompt: "support.ask_name.prompt", Enter: platformName, Input: bot.Text{Check: personName, Var: varName},
 			On: bot.On{bot.EventNext: next, evHasName: next}},
 	}
+}
+
+// knownEmail skips the email question once when the journey that handed
+// over already has the guest's email (an order they looked up); /back
+// still reaches it.
+func knownEmail(_ context.Context, t *bot.Turn) (string, error) {
+	if t.Var(varEmail) != "" && !t.Has("_email_asked") {
+		t.Set("_email_asked", "1")
+		return bot.EventNext, nil
+	}
+	t.Set("_email_asked", "1")
+	return "", nil
 }
 
 // next moves on at once (a step that only needs its Auth).

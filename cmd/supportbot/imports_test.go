@@ -14,6 +14,8 @@ func TestImportRules(t *testing.T) {
 		"supportbot/bot/console":               {"supportbot/bot"},
 		"supportbot/bot/telegram":              {"supportbot/bot"},
 		"supportbot/bot/telegram/telegramtest": {},
+		"supportbot/bot/slack":                 {"supportbot/bot", "supportbot/portal"},
+		"supportbot/bot/slack/slackfake":       {},
 		"supportbot/flows":                     {"supportbot/bot", "supportbot/portal"},
 		"supportbot/store":                     {"supportbot/bot"},
 		"supportbot/portal":                    {},
@@ -22,6 +24,7 @@ func TestImportRules(t *testing.T) {
 	}
 	sdkOwner := map[string]string{
 		"github.com/go-telegram/bot":          "supportbot/bot/telegram",
+		"github.com/slack-go/slack":           "supportbot/bot/slack",
 		"go.etcd.io/bbolt":                    "supportbot/store",
 		"github.com/prometheus/client_golang": "supportbot/cmd/supportbot",
 		"github.com/prometheus/common":        "supportbot/cmd/supportbot",

@@ -683,6 +683,9 @@ func clearEnv(t *testing.T) {
 		"TELEGRAM_GLOBAL_RATE", "TELEGRAM_CHAT_RATE"} {
 		t.Setenv(name, "")
 	}
+	for _, ev := range flagEnv { // every other setting, the Slack ones included
+		t.Setenv(ev, "")
+	}
 }
 
 func TestParseFlagsRejects(t *testing.T) {

@@ -61,3 +61,60 @@ func TestWebhookSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSlackSettings: the staff side needs a bot token, a way to hear Slack
+// (Socket Mode or signed HTTP), channels and staff; a Slack setting without
+// the bot token would do nothing, so start-up refuses it. Errors never hold
+// a secret.
+func TestSlackSettings(t *testing.T) {
+	socket := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1",
+		"SLACK_CHANNELS": "billing=C0BILL,shipping=C0SHIP", "SLACK_STAFF": "U1,U2"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // "" = accepted
+	}{
+		{"socket mode", socket, ""},
+		{"http mode", with(socket, "SLACK_APP_TOKEN", "", "SLACK_SIGNING_SECRET", "sig", "SLACK_LISTEN", "127.0.0.1:0"), ""},
+		{"no way to hear Slack", with(socket, "SLACK_APP_TOKEN", ""), "SLACK_APP_TOKEN (Socket Mode), or SLACK_SIGNING_SECRET and SLACK_LISTEN (HTTP)"},
+		{"not a bot token", with(socket, "SLACK_BOT_TOKEN", "xapp-oops"), "SLACK_BOT_TOKEN: want a bot token starting xoxb-"},
+		{"not an app token", with(socket, "SLACK_APP_TOKEN", "xoxb-oops"), "SLACK_APP_TOKEN: want an app-level token starting xapp-"},
+		{"no channels", with(socket, "SLACK_CHANNELS", ""), "map at least one department to a channel"},
+		{"bad channels", with(socket, "SLACK_CHANNELS", "billing"), "want department=channel ID pairs"},
+		{"no staff", with(socket, "SLACK_STAFF", " , "), "list the Slack user IDs allowed to act"},
+		{"app token without bot token", map[string]string{"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN without --slack-bot-token (SLACK_BOT_TOKEN)"},
+		{"bad listen", with(socket, "SLACK_LISTEN", "nowhere", "SLACK_SIGNING_SECRET", "sig"), "SLACK_LISTEN=nowhere: want host:port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			m := NewMain()
+			m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+			err := m.ParseFlags([]string{"--data-dir", t.TempDir()})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("ParseFlags = %v, want no error", err)
+			case tc.want == "":
+			case err == nil:
+				t.Fatalf("ParseFlags = nil, want an error holding %q", tc.want)
+			case !strings.Contains(err.Error(), tc.want):
+				t.Errorf("ParseFlags = %q, want it to hold %q", err, tc.want)
+			}
+			if err != nil && (strings.Contains(err.Error(), "xoxb-1") || strings.Contains(err.Error(), "xapp-1") || strings.Contains(err.Error(), "=sig")) {
+				t.Errorf("error holds a secret: %q", err)
+			}
+		})
+	}
+}

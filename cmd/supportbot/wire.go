@@ -168,9 +168,13 @@ func (m *Main) openSlack(bundle *i18n.Bundle) error {
 	if err != nil {
 		return err
 	}
+	apiURL := c.SlackAPIURL
+	if apiURL != "" && !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/" // slack-go appends the method name to it
+	}
 	m.Slack, err = slack.New(slack.Config{
 		BotToken: c.SlackBotToken, AppToken: c.SlackAppToken,
-		SigningSecret: c.SlackSigningSecret, Listen: c.SlackListen, APIURL: c.SlackAPIURL,
+		SigningSecret: c.SlackSigningSecret, Listen: c.SlackListen, APIURL: apiURL,
 		Channels: channels, Staff: c.slackStaff(), Prefix: c.SlackReplyPrefix, Lang: c.Lang,
 		Bundle: bundle, Engine: m.Engine, Portal: m.Portal, KV: m.DB.KV("slack"),
 		Deliver: m.deliver, Log: m.Logger.With("channel", "slack"), Now: m.Now,

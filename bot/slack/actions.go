@@ -38,23 +38,53 @@ type eventCallback struct {
 	Type      string `json:"type"`
 	Challenge string `json:"challenge"`
 	EventID   string `json:"event_id"`
-	Event     struct {
-		Type     string `json:"type"`
-		Subtype  string `json:"subtype"`
-		User     string `json:"user"`
-		BotID    string `json:"bot_id"`
-		Text     string `json:"text"`
-		Channel  string `json:"channel"`
-		TS       string `json:"ts"`
-		ThreadTS string `json:"thread_ts"`
+	// Authorizations name the installation the event is for; an is_bot
+	// one carries the bot's own user ID.
+	Authorizations []struct {
+		UserID string `json:"user_id"`
+		IsBot  bool   `json:"is_bot"`
+	} `json:"authorizations"`
+	Event struct {
+		Type       string          `json:"type"`
+		Subtype    string          `json:"subtype"`
+		User       string          `json:"user"`
+		BotID      string          `json:"bot_id"`
+		BotProfile json.RawMessage `json:"bot_profile"`
+		Text       string          `json:"text"`
+		Channel    string          `json:"channel"`
+		TS         string          `json:"ts"`
+		ThreadTS   string          `json:"thread_ts"`
 	} `json:"event"`
+}
+
+// fromBot reports a message the bot (or any bot) wrote: never a staff
+// reply, whatever its text.
+func (a *Adapter) fromBot(cb eventCallback) bool {
+	m := cb.Event
+	if m.BotID != "" || m.Subtype == "bot_message" || a.isSelf(m.User) {
+		return true
+	}
+	if p := strings.TrimSpace(string(m.BotProfile)); p != "" && p != "null" {
+		return true
+	}
+	for _, au := range cb.Authorizations {
+		if au.IsBot && au.UserID != "" && au.UserID == m.User {
+			return true
+		}
+	}
+	return false
 }
 
 // onEvent handles an Events API callback; id is its delivery id for the
 // seen set (the event_id).
 func (a *Adapter) onEvent(ctx context.Context, cb eventCallback, id string) response {
 	m := cb.Event
-	if cb.Type != "event_callback" || m.Type != "message" || m.Subtype != "" || m.BotID != "" ||
+	for _, au := range cb.Authorizations {
+		if au.IsBot {
+			a.setSelf(au.UserID)
+		}
+	}
+	if cb.Type != "event_callback" || m.Type != "message" || m.Subtype != "" || a.fromBot(cb) ||
 		m.User == "" || m.ThreadTS == "" || m.ThreadTS == m.TS {
 		return response{}
 	}
@@ -204,7 +234,7 @@ func (a *Adapter) onButton(ctx context.Context, cb slack.InteractionCallback, ac
 	if l.Status == statusClosed {
 		return ephemeral(a.text("staff.ticket_closed", map[string]any{"Ticket": ticket}))
 	}
-	author := a.firstName(ctx, cb.User.ID, cb.User.Name)
+	author := a.firstName(ctx, cb.User.ID, firstNonEmpty(cb.User.Name, cb.User.Username))
 	if _, err := a.cfg.Portal.StaffAssign(ctx, ticket, author); err != nil {
 		applied = false
 		a.log.Error("portal assign", "ticket", ticket, "err", err)
@@ -259,7 +289,7 @@ func (a *Adapter) onSubmit(ctx context.Context, cb slack.InteractionCallback, id
 		if body == "" {
 			return response{}
 		}
-		if err := a.reply(ctx, ticket, user, cb.User.Name, body, stable); err != nil {
+		if err := a.reply(ctx, ticket, user, firstNonEmpty(cb.User.Name, cb.User.Username), body, stable); err != nil {
 			applied = errors.Is(err, portal.ErrConflict)
 			return ephemeral(a.replyError(ticket, err))
 		}
@@ -268,7 +298,7 @@ func (a *Adapter) onSubmit(ctx context.Context, cb slack.InteractionCallback, id
 		}}
 	}
 	note := value(blockNote)
-	author := a.firstName(ctx, user, cb.User.Name)
+	author := a.firstName(ctx, user, firstNonEmpty(cb.User.Name, cb.User.Username))
 	if _, err := a.cfg.Portal.StaffClose(portal.WithIdempotencyKey(ctx, "slack:"+stable), ticket, author, note); err != nil {
 		applied = false
 		a.log.Error("portal close", "ticket", ticket, "err", err)

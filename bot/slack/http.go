@@ -87,6 +87,10 @@ func (a *Adapter) serveInteractivity(w http.ResponseWriter, r *http.Request, bod
 }
 
 func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request, body []byte) {
+	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("ssl_check") == "1" {
+		w.WriteHeader(http.StatusOK) // Slack checking the certificate
+		return
+	}
 	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, "/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	cmd, err := slack.SlashCommandParse(req)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -108,16 +109,20 @@ func (o *outbox) pass(ctx context.Context) time.Time {
 			}
 			err := o.deliver(ctx, env)
 			var refused *refusedError
+			var dropped *droppedError
 			switch {
 			case err == nil:
 			case errors.As(err, &refused):
-				o.a.log.Error("slack refused the message; dropped", "chat", env.Key, "id", env.ID, "err", err)
+				o.a.log.Error("slack refused the message; dropped", "ticket", ticket, "chat", env.Key, "id", env.ID, "err", err)
+			case errors.As(err, &dropped):
+				o.a.log.Warn("slack post may have failed and cannot be checked; not re-posted (at most once)",
+					"ticket", ticket, "chat", env.Key, "id", env.ID, "err", err)
 			case ctx.Err() != nil:
 				return time.Time{}
 			default:
 				blocked[ticket] = true
-				d := o.backoff(ticket)
-				o.a.log.Warn("slack post failed; will retry", "chat", env.Key, "id", env.ID, "retry_in", d, "err", err)
+				d := o.backoff(ticket, retryAfter(err))
+				o.a.log.Warn("slack post failed; will retry", "ticket", ticket, "chat", env.Key, "id", env.ID, "retry_in", d, "err", err)
 				continue
 			}
 			o.mu.Lock()
@@ -158,14 +163,15 @@ func (o *outbox) waiting(ticket string) bool {
 }
 
 // backoff records a failure for ticket and returns the wait: capped
-// exponential with jitter.
-func (o *outbox) backoff(ticket string) time.Duration {
+// exponential with jitter, and at least atLeast (a Retry-After).
+func (o *outbox) backoff(ticket string, atLeast time.Duration) time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	st := o.retry[ticket]
 	d := backoffBase << min(st.attempts, 10)
 	d = min(d, backoffCap)
 	d = d/2 + rand.N(d/2+1)
+	d = max(d, min(atLeast, 10*time.Minute))
 	st.attempts++
 	st.next = time.Now().Add(d)
 	o.retry[ticket] = st
@@ -227,7 +233,7 @@ func (o *outbox) deliver(ctx context.Context, env bot.Envelope) error {
 			return err
 		}
 		text, blocks := a.rootMessage(l)
-		ts, err := o.postOnce(ctx, marker, l.Channel, "", slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
+		ts, err := o.postOnce(ctx, marker, l.Channel, "", text, slack.MsgOptionBlocks(blocks...))
 		if err != nil {
 			return err
 		}
@@ -266,7 +272,7 @@ func (o *outbox) deliver(ctx context.Context, env bot.Envelope) error {
 		}
 		note = escape(env.Reply.Text)
 	}
-	_, err = o.postOnce(ctx, fmt.Sprint(env.ID), l.Channel, l.TS, slack.MsgOptionText(note, false))
+	_, err = o.postOnce(ctx, fmt.Sprint(env.ID), l.Channel, l.TS, note)
 	return err
 }
 
@@ -277,28 +283,84 @@ type refusedError struct{ err error }
 func (e *refusedError) Error() string { return e.err.Error() }
 func (e *refusedError) Unwrap() error { return e.err }
 
-// postOnce posts a message carrying marker in its metadata, once: a 429
-// is retried after its Retry-After; after an ambiguous failure (5xx,
-// timeout) or a restart mid-post it looks for the marker before posting
-// again. It returns the message's ts.
-func (o *outbox) postOnce(ctx context.Context, marker, channel, threadTS string, opts ...slack.MsgOption) (string, error) {
+// droppedError is a message whose post may or may not have taken effect,
+// with no way to find out (no conversations.replies/history, or the check
+// kept failing for checkGiveUp): it is not posted again, so it appears at
+// most once.
+type droppedError struct{ err error }
+
+func (e *droppedError) Error() string { return e.err.Error() }
+func (e *droppedError) Unwrap() error { return e.err }
+
+// notPostedError is a post Slack surely did not apply (rate limited):
+// try again after `after`.
+type notPostedError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *notPostedError) Error() string { return e.err.Error() }
+func (e *notPostedError) Unwrap() error { return e.err }
+
+func retryAfter(err error) time.Duration {
+	var np *notPostedError
+	if errors.As(err, &np) {
+		return np.after
+	}
+	return 0
+}
+
+const (
+	// checkGiveUp is how long after a post attempt a failing "did it
+	// post?" check is retried before the message is given up as
+	// possibly posted.
+	checkGiveUp = 30 * time.Minute
+	// inlineRateWaits and maxInlineWait bound the Retry-After waits made
+	// inside one post (longer ones wait in the ticket's backoff, so the
+	// other tickets go on).
+	inlineRateWaits = 2
+	maxInlineWait   = 3 * time.Second
+)
+
+// postOnce posts text in a message carrying marker in its metadata, at
+// most once:
+//   - a failure Slack surely did not apply (429, an error code such as
+//     ratelimited, a refused connection) is retried: after Retry-After
+//     inline if short, else on the next pass;
+//   - after an ambiguous failure (5xx, timeout, internal_error) or a
+//     restart mid-post, it looks for the marker (conversations.replies or
+//     history) before posting again;
+//   - when it cannot look (the method is missing: unknown_method, 404,
+//     missing_scope, not_allowed_token_type…, or the check keeps failing
+//     for checkGiveUp) it does not post again: a *droppedError.
+//
+// It returns the message's ts.
+func (o *outbox) postOnce(ctx context.Context, marker, channel, threadTS, text string, opts ...slack.MsgOption) (string, error) {
 	a := o.a
 	attemptKey := "attempt/" + marker
-	_, attempted, err := a.cfg.KV.Get(ctx, attemptKey)
+	raw, attempted, err := a.cfg.KV.Get(ctx, attemptKey)
 	if err != nil {
 		return "", err
 	}
 	if attempted {
-		ts, found, err := o.find(ctx, marker, channel, threadTS)
-		if err != nil {
-			return "", fmt.Errorf("look for message %s: %w", marker, err)
-		}
-		if found {
+		ts, found, err := o.find(ctx, marker, text, channel, threadTS)
+		switch {
+		case err == nil && found:
 			return ts, o.forget(ctx, attemptKey)
+		case err == nil: // not there: post it again
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case retryable(err) && a.now().Sub(attemptTime(raw)) < checkGiveUp:
+			return "", fmt.Errorf("look for message %s: %w", marker, err)
+		default:
+			o.forget(ctx, attemptKey)
+			return "", &droppedError{fmt.Errorf("message %s may have been posted; cannot check: %w", marker, err)}
 		}
-	} else if err := a.cfg.KV.Put(ctx, attemptKey, []byte(a.now().UTC().Format(time.RFC3339))); err != nil {
+	}
+	if err := a.cfg.KV.Put(ctx, attemptKey, []byte(a.now().UTC().Format(time.RFC3339))); err != nil {
 		return "", err
 	}
+	opts = append([]slack.MsgOption{slack.MsgOptionText(text, false)}, opts...)
 	opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{
 		EventType:    metaType,
 		EventPayload: map[string]any{"envelope": marker},
@@ -306,41 +368,61 @@ func (o *outbox) postOnce(ctx context.Context, marker, channel, threadTS string,
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
-	for {
+	for try := 0; ; try++ {
 		_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
 		if err == nil {
 			return ts, o.forget(ctx, attemptKey)
 		}
 		var rl *slack.RateLimitedError
 		if errors.As(err, &rl) {
-			a.log.Info("slack rate limit; waiting", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
-			t := time.NewTimer(rl.RetryAfter)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return "", ctx.Err()
-			case <-t.C:
+			if try < inlineRateWaits && rl.RetryAfter <= maxInlineWait {
+				a.log.Info("slack rate limit; waiting", "method", "chat.postMessage", "retry_after", rl.RetryAfter)
+				t := time.NewTimer(max(rl.RetryAfter, 100*time.Millisecond))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					o.forget(ctx, attemptKey)
+					return "", ctx.Err()
+				case <-t.C:
+				}
+				continue
 			}
-			continue
+			o.forget(ctx, attemptKey)
+			return "", &notPostedError{fmt.Errorf("post: %w", err), rl.RetryAfter}
 		}
-		if notSent(err) {
-			return "", fmt.Errorf("post: %w", err)
+		if notApplied(err) {
+			o.forget(ctx, attemptKey) // nothing to look for next time
+			return "", &notPostedError{fmt.Errorf("post: %w", err), 0}
 		}
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && !transient(se.Err) {
+		if refused(err) {
 			o.forget(ctx, attemptKey)
 			return "", &refusedError{err}
 		}
+		if ctx.Err() != nil {
+			return "", ctx.Err() // the attempt stays: the next start looks first
+		}
 		// Ambiguous: the message may have been posted.
-		ts, found, ferr := o.find(ctx, marker, channel, threadTS)
-		if ferr == nil && found {
+		ts, found, ferr := o.find(ctx, marker, text, channel, threadTS)
+		switch {
+		case ferr == nil && found:
 			return ts, o.forget(ctx, attemptKey)
-		}
-		if ferr != nil {
+		case ferr == nil:
+			return "", fmt.Errorf("post: %w", err) // not there: the next pass posts again
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case retryable(ferr):
 			return "", fmt.Errorf("post: %w; look for it: %v", err, ferr)
+		default:
+			o.forget(ctx, attemptKey)
+			return "", &droppedError{fmt.Errorf("post: %w; cannot look for it: %v", err, ferr)}
 		}
-		return "", fmt.Errorf("post: %w", err)
 	}
+}
+
+// attemptTime reads an attempt record's time (zero if unreadable).
+func attemptTime(raw []byte) time.Time {
+	t, _ := time.Parse(time.RFC3339, strings.TrimSpace(string(raw)))
+	return t
 }
 
 func (o *outbox) forget(ctx context.Context, key string) error {
@@ -357,6 +439,56 @@ func transient(code string) bool {
 	return false
 }
 
+// notApplied reports a failed post that Slack surely did not apply: the
+// request never reached it, it was rate limited, or Slack answered an
+// error code that is worth another try but means "not done".
+func notApplied(err error) bool {
+	if notSent(err) {
+		return true
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout || sc.Code == http.StatusUnauthorized
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		// internal_error and fatal_error may have applied part of the call.
+		return transient(se.Err) && se.Err != "internal_error" && se.Err != "fatal_error"
+	}
+	return false
+}
+
+// refused reports Slack's definite refusal of a post: an error code not
+// worth another try, or an HTTP 4xx.
+func refused(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return !transient(se.Err)
+	}
+	var sc slack.StatusCodeError
+	return errors.As(err, &sc) && sc.Code >= 400 && sc.Code < 500
+}
+
+// retryable reports a failed call worth trying again later: a network
+// failure, a rate limit, a 5xx or a transient error code. Anything else
+// (unknown_method, missing_scope, 404, …) will not get better.
+func retryable(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return transient(se.Err)
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return true
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout ||
+			(sc.Code >= 500 && sc.Code != http.StatusNotImplemented)
+	}
+	return true // a network or decoding failure
+}
+
 // notSent reports an error from before the request reached Slack (the
 // connection was refused or the name did not resolve): safe to retry.
 func notSent(err error) bool {
@@ -369,8 +501,10 @@ func notSent(err error) bool {
 }
 
 // find looks for the message carrying marker in the thread (threadTS set)
-// or in the channel's recent history.
-func (o *outbox) find(ctx context.Context, marker, channel, threadTS string) (string, bool, error) {
+// or in the channel's recent history. If no message there carries our
+// metadata at all (a Slack that drops it), it matches the bot's own
+// message with the same text instead.
+func (o *outbox) find(ctx context.Context, marker, text, channel, threadTS string) (string, bool, error) {
 	var msgs []slack.Message
 	if threadTS != "" {
 		cursor := ""
@@ -396,9 +530,20 @@ func (o *outbox) find(ctx context.Context, marker, channel, threadTS string) (st
 		}
 		msgs = h.Messages
 	}
+	withMeta := false
 	for _, m := range msgs {
-		if m.Metadata.EventType == metaType && fmt.Sprint(m.Metadata.EventPayload["envelope"]) == marker {
-			return m.Timestamp, true, nil
+		if m.Metadata.EventType == metaType {
+			withMeta = true
+			if fmt.Sprint(m.Metadata.EventPayload["envelope"]) == marker {
+				return m.Timestamp, true, nil
+			}
+		}
+	}
+	if !withMeta && text != "" {
+		for _, m := range msgs {
+			if m.Text == text && (m.BotID != "" || m.SubType == "bot_message" || o.a.isSelf(m.User)) {
+				return m.Timestamp, true, nil
+			}
 		}
 	}
 	return "", false, nil

@@ -87,8 +87,11 @@ type Adapter struct {
 	staff map[string]bool
 	now   func() time.Time
 
-	namesMu sync.Mutex
-	names   map[string]string // Slack user ID → first name
+	namesMu  sync.Mutex
+	names    map[string]string // Slack user ID → first name
+	namesOff time.Time         // users.info unavailable until then
+	selfMu   sync.Mutex
+	selfID   string // the bot's own user ID, from auth.test or an event's authorizations
 
 	busyMu sync.Mutex
 	busy   map[string]bool // seen-set ids being handled
@@ -167,6 +170,12 @@ func (a *Adapter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
+	// Learn the bot's own user ID (best effort: auth.test may be missing).
+	wg.Go(func() {
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		defer acancel()
+		_ = a.Ping(actx)
+	})
 	wg.Go(func() { a.out.run(ctx) })
 	wg.Go(func() { a.sweep(ctx) })
 	var err error
@@ -184,12 +193,80 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return err
 }
 
-// Ping checks the bot token with auth.test, for a readiness probe.
+// Ping checks the bot token with auth.test, for a readiness probe. It
+// fails only when Slack cannot be reached or refuses the token
+// (invalid_auth and the like); a Slack without auth.test (unknown_method,
+// HTTP 404, missing_scope, …) counts as reachable.
 func (a *Adapter) Ping(ctx context.Context) error {
-	if _, err := a.api.AuthTestContext(ctx); err != nil {
+	res, err := a.api.AuthTestContext(ctx)
+	if err == nil {
+		a.setSelf(res.UserID)
+		return nil
+	}
+	if authFailure(err) || !slackAnswered(err) {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
+	a.log.Debug("auth.test unavailable; Slack answered, so counted as ready", "err", err)
 	return nil
+}
+
+// authFailure reports Slack's refusal of the token.
+func authFailure(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired":
+			return true
+		}
+	}
+	var sc slack.StatusCodeError
+	return errors.As(err, &sc) && sc.Code == http.StatusUnauthorized
+}
+
+// methodMissing reports an answer meaning this Slack (or this token)
+// cannot use the method at all: retrying will not help.
+func methodMissing(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "unknown_method", "missing_scope", "not_allowed_token_type", "no_permission",
+			"method_deprecated", "not_implemented", "feature_not_enabled", "access_denied":
+			return true
+		}
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		switch sc.Code {
+		case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusGone, http.StatusNotImplemented:
+			return true
+		}
+	}
+	return false
+}
+
+// slackAnswered reports an error that is an answer from the server (an
+// error code, an HTTP status, a rate limit), not a network failure.
+func slackAnswered(err error) bool {
+	var se slack.SlackErrorResponse
+	var sc slack.StatusCodeError
+	var rl *slack.RateLimitedError
+	return errors.As(err, &se) || errors.As(err, &sc) || errors.As(err, &rl)
+}
+
+func (a *Adapter) setSelf(id string) {
+	if id == "" {
+		return
+	}
+	a.selfMu.Lock()
+	a.selfID = id
+	a.selfMu.Unlock()
+}
+
+// isSelf reports whether user is the bot's own user.
+func (a *Adapter) isSelf(user string) bool {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	return user != "" && user == a.selfID
 }
 
 // UpdateID maps a Slack id (an event_id, a view id + "submit", an
@@ -474,21 +551,40 @@ func (a *Adapter) later(key string, fn func(ctx context.Context)) {
 	})
 }
 
+// usersInfoTimeout bounds users.info so a slow or missing method never
+// holds up a reply; usersInfoPause is how long a Slack without
+// users.info (unknown_method, missing_scope, 404) is not asked again.
+const (
+	usersInfoTimeout = time.Second
+	usersInfoPause   = 10 * time.Minute
+)
+
 // firstName returns a user's first name for the customer: users.info's
 // profile first name, else the first word of the real name, else
-// fallback; it is cached in memory.
+// fallback (the payload's user name), else the user ID. A found name is
+// cached in memory; when users.info fails the fallback is used at once.
 func (a *Adapter) firstName(ctx context.Context, user, fallback string) string {
+	named := strings.TrimSpace(fallback)
+	fallback = firstNonEmpty(named, user)
 	a.namesMu.Lock()
 	n, ok := a.names[user]
+	off := a.now().Before(a.namesOff)
 	a.namesMu.Unlock()
 	if ok {
 		return n
 	}
-	u, err := a.api.GetUserInfoContext(ctx, user)
+	if off || user == "" {
+		return fallback
+	}
+	uctx, cancel := context.WithTimeout(ctx, usersInfoTimeout)
+	u, err := a.api.GetUserInfoContext(uctx, user)
+	cancel()
 	if err != nil {
-		a.log.Warn("users.info", "user", user, "err", err)
-		if fallback == "" {
-			fallback = user
+		a.log.Warn("users.info failed; using the payload's name", "user", user, "name", fallback, "err", err)
+		if methodMissing(err) {
+			a.namesMu.Lock()
+			a.namesOff = a.now().Add(usersInfoPause)
+			a.namesMu.Unlock()
 		}
 		return fallback
 	}
@@ -499,10 +595,10 @@ func (a *Adapter) firstName(ctx context.Context, user, fallback string) string {
 		n = strings.Fields(u.RealName)[0]
 	case strings.TrimSpace(u.Profile.RealName) != "":
 		n = strings.Fields(u.Profile.RealName)[0]
-	case fallback != "":
-		n = fallback
+	case named != "":
+		n = named
 	default:
-		n = u.Name
+		n = firstNonEmpty(u.Name, user)
 	}
 	a.namesMu.Lock()
 	a.names[user] = n

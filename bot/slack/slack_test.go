@@ -745,3 +745,258 @@ func TestMessagesExist(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersInfoMissing: without users.info the author is the payload's
+// user name, else the user ID, and users.info is not asked on every reply.
+func TestUsersInfoMissing(t *testing.T) {
+	h := newHarness(t, false)
+	h.fake.Unimplement("users.info")
+	root := h.newTicket()
+	h.fake.PostInteraction(t, h.url("/slack/interactivity"), secret,
+		h.fake.BlockAction(staffID, "avi.handle", actionClaim, ticketID, chanShip, root.TS, ""))
+	claimed := h.events(evClaimed)
+	if len(claimed) != 1 || claimed[0].Vars["author"] != "avi.handle" {
+		t.Fatalf("claimed = %+v, want the payload's user name", claimed)
+	}
+	// A message event carries no name: the user ID stands in.
+	h.fake.PostEvent(t, h.url("/slack/events"), secret, h.fake.ThreadMessage(chanShip, root.TS, staffID, ">> On its way"))
+	replies := h.events(evReply)
+	if len(replies) != 1 || replies[0].Vars["author"] != staffID {
+		t.Fatalf("replies = %+v, want author %s", replies, staffID)
+	}
+	if n := len(h.fake.Calls("users.info")); n != 1 {
+		t.Errorf("users.info called %d times, want 1 (then paused)", n)
+	}
+	// users.info failing with a 5xx: the fallback, and the reply goes out.
+	h.a.namesMu.Lock()
+	h.a.namesOff = time.Time{}
+	h.a.namesMu.Unlock()
+	h.fake.Fail("users.info", 5, http.StatusServiceUnavailable)
+	h.fake.PostInteraction(t, h.url("/slack/interactivity"), secret,
+		h.fake.ViewSubmission(staffID, "avi.handle", viewReply, ticketID, map[string]map[string]string{blockReply: {inputText: "Tracking: 123"}}))
+	replies = h.events(evReply)
+	if len(replies) != 2 || replies[1].Vars["author"] != "avi.handle" {
+		t.Fatalf("replies = %+v, want the second by avi.handle", replies)
+	}
+}
+
+// TestPostCannotBeChecked: with no conversations.replies, an ambiguous
+// 5xx is not re-posted (at most once), a clear non-application (429, no
+// Retry-After) is, and neither blocks the outbox.
+func TestPostCannotBeChecked(t *testing.T) {
+	h := newHarness(t, false)
+	root := h.newTicket()
+	h.fake.Unimplement("conversations.replies")
+	h.fake.Unimplement("conversations.history")
+
+	// Applied, then a 500: the check is impossible, so no second post.
+	h.fake.FailAfterApply("chat.postMessage", 1, http.StatusInternalServerError)
+	h.eng.commit(t, evMessage, "First", nil)
+	h.drained()
+	if n := len(h.fake.Thread(chanShip, root.TS)); n != 1 {
+		t.Fatalf("thread has %d messages, want 1 (no re-post)", n)
+	}
+	// Not applied, a 503: lost (the price of at-most-once), but not stuck.
+	h.fake.Fail("chat.postMessage", 1, http.StatusServiceUnavailable)
+	h.eng.commit(t, evMessage, "Second", nil)
+	h.drained()
+	if n := len(h.fake.Thread(chanShip, root.TS)); n != 1 {
+		t.Fatalf("thread has %d messages, want 1", n)
+	}
+	// A 429 without Retry-After is clearly not applied: posted once more.
+	h.fake.FailWith("chat.postMessage", 1, http.StatusTooManyRequests, "ratelimited")
+	h.eng.commit(t, evMessage, "Third", nil)
+	h.drained()
+	thread := h.fake.Thread(chanShip, root.TS)
+	if len(thread) != 2 || !strings.Contains(thread[1].Text, "Third") {
+		t.Fatalf("thread = %+v, want First and Third", thread)
+	}
+	// An ok:false ratelimited (HTTP 200) is not applied either.
+	h.fake.FailWith("chat.postMessage", 1, http.StatusOK, "ratelimited")
+	h.eng.commit(t, evMessage, "Fourth", nil)
+	h.drained()
+	if n := len(h.fake.Thread(chanShip, root.TS)); n != 3 {
+		t.Fatalf("thread has %d messages, want 3", n)
+	}
+	// A new ticket's root behind a 404 history: posted once.
+	h.fake.FailWith("conversations.history", 1<<30, http.StatusNotFound, "")
+	h.fake.FailAfterApply("chat.postMessage", 1, http.StatusBadGateway)
+	h.eng.commit(t, evNew, "Other", map[string]string{"ticket": "T-5002", "department": "billing"})
+	h.drained()
+	if n := len(h.fake.Messages(chanBill)); n != 1 {
+		t.Errorf("billing has %d messages, want 1", n)
+	}
+}
+
+// TestRestartCannotCheck: a post cut short before a restart, with no way
+// to check after it, is not posted a second time and does not block.
+func TestRestartCannotCheck(t *testing.T) {
+	h := newHarness(t, false)
+	root := h.newTicket()
+	h.fake.FailAfterApply("chat.postMessage", 1, http.StatusInternalServerError)
+	h.fake.Fail("conversations.replies", 1, http.StatusServiceUnavailable)
+	h.eng.commit(t, evMessage, "Still there?", nil)
+	h.fake.WaitFor(t, func() bool { return len(h.fake.Calls("conversations.replies")) >= 1 })
+	h.fake.FailWith("conversations.replies", 1<<30, http.StatusOK, "missing_scope")
+	h.restart()
+	h.drained()
+	h.eng.commit(t, evMessage, "Next", nil)
+	h.drained()
+	thread := h.fake.Thread(chanShip, root.TS)
+	if len(thread) != 2 {
+		t.Fatalf("thread = %+v, want each message once", thread)
+	}
+}
+
+func TestPingWithoutAuthTest(t *testing.T) {
+	h := newHarness(t, false)
+	ctx := context.Background()
+	if err := h.a.Ping(ctx); err != nil || !h.a.isSelf(slackfake.BotUserID) {
+		t.Fatalf("Ping: %v (self learned: %v)", err, h.a.isSelf(slackfake.BotUserID))
+	}
+	h.fake.FailWith("auth.test", 1, http.StatusNotFound, "")
+	if err := h.a.Ping(ctx); err != nil {
+		t.Errorf("Ping on 404: %v", err)
+	}
+	for _, code := range []string{"unknown_method", "missing_scope", "not_allowed_token_type"} {
+		h.fake.FailWith("auth.test", 1, http.StatusOK, code)
+		if err := h.a.Ping(ctx); err != nil {
+			t.Errorf("Ping on %s: %v", code, err)
+		}
+	}
+	h.fake.FailWith("auth.test", 1, http.StatusOK, "invalid_auth")
+	if err := h.a.Ping(ctx); err == nil {
+		t.Error("Ping on invalid_auth: nil")
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	a, err := New(Config{BotToken: "xoxb-1", AppToken: "xapp-1", APIURL: down.URL + "/api/",
+		Channels: map[string]string{"x": "C1"}, Bundle: h.bundle, Engine: h.eng, Portal: h.portal, KV: fakeKV{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Ping(ctx); err == nil {
+		t.Error("Ping with Slack unreachable: nil")
+	}
+}
+
+// TestBotMessagesIgnored: the bot's own messages never count as replies.
+func TestBotMessagesIgnored(t *testing.T) {
+	h := newHarness(t, false)
+	root := h.newTicket()
+	events := h.url("/slack/events")
+	withBotID := h.fake.ThreadMessage(chanShip, root.TS, staffID, ">> from a bot")
+	withBotID["bot_id"] = slackfake.BotID
+	botMessage := h.fake.ThreadMessage(chanShip, root.TS, "", ">> bot_message")
+	botMessage["subtype"] = "bot_message"
+	fromSelf := h.fake.ThreadMessage(chanShip, root.TS, slackfake.BotUserID, ">> from myself")
+	for _, ev := range []map[string]any{withBotID, botMessage, fromSelf} {
+		if code, _ := h.fake.PostEvent(t, events, secret, ev); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	// The bot's user ID learned from auth.test, without authorizations.
+	if err := h.a.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(map[string]any{"type": "event_callback", "event_id": "EvSelf",
+		"event": h.fake.ThreadMessage(chanShip, root.TS, slackfake.BotUserID, ">> again")})
+	if code, _ := signedPost(t, events, raw, "application/json"); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	h.a.wg.Wait()
+	if n, e := len(h.events(evReply)), len(h.fake.Ephemerals()); n != 0 || e != 0 {
+		t.Errorf("bot messages made %d replies and %d ephemerals, want none", n, e)
+	}
+}
+
+// TestSocketEnvelopes: unknown envelope types and payloads slack-go
+// cannot parse are acked (and handled when they are ours); a view
+// submission is acked empty; the client survives a disconnect.
+func TestSocketEnvelopes(t *testing.T) {
+	h := newHarness(t, true)
+	h.fake.WaitFor(t, h.fake.Connected)
+	root := h.newTicket()
+
+	unknown := h.fake.Send(t, "brand_new_type", map[string]any{"x": 1})
+	if ack := h.fake.WaitAck(t, unknown); string(ack) != "null" {
+		t.Errorf("unknown envelope ack = %s", ack)
+	}
+	// blocks as a string: slack-go's parser fails, ours reads the reply.
+	msg := h.fake.ThreadMessage(chanShip, root.TS, staffID, ">> Parsed anyway")
+	msg["blocks"] = "not-an-array"
+	odd := h.fake.Send(t, "events_api", h.fake.EventCallback(msg))
+	h.fake.WaitAck(t, odd)
+	if r := h.events(evReply); len(r) != 1 || r[0].Vars["text"] != "Parsed anyway" {
+		t.Errorf("replies = %+v", r)
+	}
+
+	h.fake.Disconnect() // refresh_requested
+	h.fake.WaitFor(t, h.fake.Connected)
+	sub := h.fake.Send(t, "interactive", h.fake.ViewSubmission(staffID, "avi", viewReply, ticketID,
+		map[string]map[string]string{blockReply: {inputText: "Over the socket"}}))
+	if ack := h.fake.WaitAck(t, sub); string(ack) != "null" && string(ack) != "{}" {
+		t.Errorf("view_submission ack = %s, want empty", ack)
+	}
+	if n := len(h.events(evReply)); n != 2 {
+		t.Errorf("%d replies, want 2", n)
+	}
+	// A slash command whose payload is the form body as a string.
+	form := h.fake.SlashCommand(staffID, "avi", "/customer", danaMail, chanShip)
+	cmd := h.fake.Send(t, "slash_commands", form.Encode())
+	ack := h.fake.WaitAck(t, cmd)
+	var body struct {
+		ResponseType string `json:"response_type"`
+		Text         string `json:"text"`
+	}
+	if err := json.Unmarshal(ack, &body); err != nil || body.ResponseType != "ephemeral" || body.Text == "" {
+		t.Errorf("command ack = %s", ack)
+	}
+}
+
+// TestHTTPAnswers: the shapes of HTTP mode's answers, and a retried
+// event that was applied already.
+func TestHTTPAnswers(t *testing.T) {
+	h := newHarness(t, false)
+	root := h.newTicket()
+	// ssl_check on the command URL.
+	if code, body := signedPost(t, h.url("/slack/commands"), []byte("ssl_check=1&token=x"), "application/x-www-form-urlencoded"); code != http.StatusOK || len(body) != 0 {
+		t.Errorf("ssl_check: %d %q", code, body)
+	}
+	// A command: JSON with its content type.
+	form := h.fake.SlashCommand(staffID, "avi", "/customer", danaMail, chanShip)
+	body := []byte(form.Encode())
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest(http.MethodPost, h.url("/slack/commands"), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slackfake.Sign(secret, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("command: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	// A button: 200 and an empty body.
+	code, b := h.fake.PostInteraction(t, h.url("/slack/interactivity"), secret,
+		h.fake.BlockAction(staffID, "avi", actionReply, ticketID, chanShip, root.TS, ""))
+	if code != http.StatusOK || len(b) != 0 {
+		t.Errorf("block_actions: %d %q", code, b)
+	}
+	// An event, then its retry: 200 both times, applied once.
+	ev := h.fake.ThreadMessage(chanShip, root.TS, staffID, ">> Once")
+	for i := range 2 {
+		opts := []slackfake.Option{slackfake.WithEventID("Ev-R")}
+		if i > 0 {
+			opts = append(opts, slackfake.WithRetry(1, "http_timeout"))
+		}
+		if code, b := h.fake.PostEvent(t, h.url("/slack/events"), secret, ev, opts...); code != http.StatusOK || len(b) != 0 {
+			t.Errorf("event %d: %d %q", i, code, b)
+		}
+	}
+	if n := len(h.events(evReply)); n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+}

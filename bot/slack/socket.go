@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -29,27 +30,74 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 	}
 }
 
+// acker sends a Socket Mode ack (*socketmode.Client).
+type acker interface {
+	Ack(req socketmode.Request, payload ...any) error
+}
+
 // onSocketEvent acks one Socket Mode envelope with its answer.
-func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+func (a *Adapter) onSocketEvent(ctx context.Context, client acker, evt socketmode.Event) {
 	switch evt.Type {
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorBadMessage, socketmode.EventTypeErrorWriteFailed:
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse it (an envelope type it does not know,
+		// or a payload it cannot decode): read it ourselves, so that it is
+		// handled or at least acked, not redelivered forever.
+		bad, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		if bad == nil {
+			a.log.Warn("slack socket mode", "type", string(evt.Type), "data", evt.Data)
+			return
+		}
+		req, ok := rawEnvelope(bad.Message)
+		if !ok {
+			a.log.Warn("slack socket mode message unreadable; ignored", "err", bad.Cause)
+			return
+		}
+		a.log.Debug("slack socket mode envelope slack-go could not parse", "type", req.Type, "envelope", req.EnvelopeID, "err", bad.Cause)
+		a.onEnvelope(ctx, client, req)
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
 		a.log.Warn("slack socket mode", "type", string(evt.Type), "data", evt.Data)
 		return
 	}
 	if evt.Request == nil || evt.Request.EnvelopeID == "" {
 		return // hello, connecting, connected, disconnect
 	}
-	res := a.socketRequest(ctx, evt.Request)
+	a.onEnvelope(ctx, client, evt.Request)
+}
+
+// onEnvelope handles one envelope and acks it: with the answer's payload
+// (a slash command's ephemeral message), else empty. Unknown types are
+// acked and ignored.
+func (a *Adapter) onEnvelope(ctx context.Context, client acker, req *socketmode.Request) {
+	res := a.socketRequest(ctx, req)
 	var err error
 	if res.body != nil {
-		err = client.Ack(*evt.Request, res.body)
+		if err = client.Ack(*req, res.body); err != nil {
+			// Too large, say: an empty ack at least stops redelivery.
+			a.log.Warn("socket mode ack with payload failed; acking empty", "type", req.Type, "err", err)
+			err = client.Ack(*req)
+		}
 	} else {
-		err = client.Ack(*evt.Request)
+		err = client.Ack(*req)
 	}
 	if err != nil {
 		a.log.Warn("socket mode ack", "err", err)
 	}
 	a.later(res.key, res.after)
+}
+
+// rawEnvelope reads the fields of a Socket Mode envelope the adapter
+// needs, leniently; ok is false without an envelope_id.
+func rawEnvelope(raw []byte) (*socketmode.Request, bool) {
+	var env struct {
+		Type       string          `json:"type"`
+		EnvelopeID string          `json:"envelope_id"`
+		Payload    json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || env.EnvelopeID == "" {
+		return nil, false
+	}
+	return &socketmode.Request{Type: env.Type, EnvelopeID: env.EnvelopeID, Payload: env.Payload}, true
 }
 
 // socketRequest handles one Socket Mode request (events_api,
@@ -102,11 +150,30 @@ func (w slogWriter) Write(p []byte) (int, error) {
 func decodeCommand(raw []byte) (slack.SlashCommand, error) {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return slack.SlashCommand{}, err
+		// Some senders put the form body itself in the payload, as a string.
+		var form string
+		if json.Unmarshal(raw, &form) != nil {
+			return slack.SlashCommand{}, err
+		}
+		v, ferr := url.ParseQuery(form)
+		if ferr != nil {
+			return slack.SlashCommand{}, err
+		}
+		m = map[string]any{}
+		for k := range v {
+			m[k] = v.Get(k)
+		}
 	}
 	str := func(k string) string {
-		if s, ok := m[k].(string); ok {
-			return s
+		switch v := m[k].(type) {
+		case string:
+			return v
+		case []any: // a form field sent as a list of values
+			if len(v) > 0 {
+				if s, ok := v[0].(string); ok {
+					return s
+				}
+			}
 		}
 		return ""
 	}

@@ -145,7 +145,11 @@ func (s *Server) answer(method string, a args, token string, perr error) (int, m
 	}
 	if f, hit := take(s.fails, method); hit {
 		s.mu.Unlock()
-		return f.status, map[string]any{"ok": false, "error": "fatal_error"}, nil
+		code := f.code
+		if code == "" {
+			code = "fatal_error"
+		}
+		return f.status, map[string]any{"ok": false, "error": code}, nil
 	}
 	s.mu.Unlock()
 

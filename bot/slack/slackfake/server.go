@@ -95,6 +95,7 @@ type fault struct {
 	n          int
 	status     int
 	retryAfter int
+	code       string // the error code answered ("" means fatal_error)
 }
 
 // Server is a fake Slack. Create it with [New]; all methods are safe for
@@ -190,6 +191,22 @@ func (s *Server) Fail(method string, n, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fails[method] = &fault{n: n, status: status}
+}
+
+// FailWith makes the next n calls of method answer the HTTP status with
+// {"ok":false,"error":code}, without applying them: status 200 with
+// "unknown_method", "missing_scope" or "not_allowed_token_type" mimics a
+// Slack (or a partial fake) that lacks the method; 404 a server without it.
+func (s *Server) FailWith(method string, n, status int, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails[method] = &fault{n: n, status: status, code: code}
+}
+
+// Unimplement makes method answer {"ok":false,"error":"unknown_method"}
+// from now on (until a later [Server.Fail] or [Server.FailWith] for it).
+func (s *Server) Unimplement(method string) {
+	s.FailWith(method, 1<<30, http.StatusOK, "unknown_method")
 }
 
 // FailAfterApply makes the next n calls of method take effect (a message is

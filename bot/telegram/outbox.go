@@ -702,15 +702,28 @@ func (o *outbox) waitTyping(chat int64) {
 // gcra is a rate limiter (the generic cell rate algorithm): reserve
 // returns how long to wait before the next event so that events keep
 // interval apart, allowing bursts of burst.
+// jitterSlack is how much earlier than its slot a message may reach
+// Telegram without exceeding a limit (see gcra.reserve).
+const jitterSlack = 50 * time.Millisecond
+
 type gcra struct {
 	tat time.Time // theoretical arrival time of the next event
 }
 
+//
+// The burst allowed is a little short of burst (by jitterSlack): requests
+// reach Telegram with varying delays, so two sent exactly interval apart
+// may arrive closer, and Telegram, counting them on arrival, would answer
+// 429 — which pauses every chat. The rate itself is not lowered.
 func (g *gcra) reserve(now time.Time, interval time.Duration, burst int) time.Duration {
 	if g.tat.Before(now) {
 		g.tat = now
 	}
-	wait := g.tat.Add(-time.Duration(burst-1) * interval).Sub(now)
+	tolerance := time.Duration(burst-1) * interval
+	if burst > 1 {
+		tolerance -= min(interval/2, jitterSlack)
+	}
+	wait := g.tat.Add(-tolerance).Sub(now)
 	g.tat = g.tat.Add(interval)
 	return max(wait, 0)
 }

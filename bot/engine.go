@@ -65,7 +65,7 @@ type Engine struct {
 	log           *slog.Logger
 	onMissing     func(error)
 	obs           Observer
-	locks         keyLocks
+	locks         KeyLocks
 	signals       map[string]string
 	human         string
 
@@ -213,7 +213,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 	channel := channelOf(in.Key)
 	e.obs.Update(channel, updateKind(in))
 	log := e.updateLogger(in)
-	unlock := e.locks.lock(in.Key)
+	unlock := e.locks.Lock(in.Key)
 	defer unlock()
 
 	if in.UpdateID != 0 {
@@ -311,7 +311,7 @@ func (e *Engine) commit(ctx context.Context, c Commit, events ...flowEvent) ([]E
 // Notify commits one message to a conversation's outbox, rendered in the
 // customer's language (a staff reply notice, a generic error after a panic).
 func (e *Engine) Notify(ctx context.Context, key, msgID string, data map[string]any) ([]Envelope, error) {
-	unlock := e.locks.lock(key)
+	unlock := e.locks.Lock(key)
 	defer unlock()
 	sess, ok, err := e.store.Load(ctx, key)
 	if err != nil {
@@ -328,7 +328,7 @@ func (e *Engine) Notify(ctx context.Context, key, msgID string, data map[string]
 // Deactivate marks a conversation unreachable (the customer blocked the
 // bot); it becomes active again when they write.
 func (e *Engine) Deactivate(ctx context.Context, key string) error {
-	unlock := e.locks.lock(key)
+	unlock := e.locks.Lock(key)
 	defer unlock()
 	sess, ok, err := e.store.Load(ctx, key)
 	if err != nil || !ok {

@@ -78,7 +78,7 @@ func TestIsolate(t *testing.T) {
 }
 
 func TestKeyLocksReclaimed(t *testing.T) {
-	var k keyLocks
+	var k KeyLocks
 	var wg sync.WaitGroup
 	counter := map[string]*int{"a": new(int), "b": new(int), "c": new(int)}
 	for i := 0; i < 50; i++ {
@@ -86,7 +86,7 @@ func TestKeyLocksReclaimed(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				unlock := k.lock(key)
+				unlock := k.Lock(key)
 				*counter[key]++ // guarded by the per-key lock only: the race detector checks it
 				unlock()
 			}()

@@ -2,9 +2,10 @@ package bot
 
 import "sync"
 
-// keyLocks serialises work per conversation key. A key's lock is dropped
-// as soon as nobody holds or waits for it, so idle chats cost nothing.
-type keyLocks struct {
+// KeyLocks serialises work per key (a conversation, a ticket). A key's
+// lock is dropped as soon as nobody holds or waits for it, so idle keys
+// cost nothing. The zero value is ready to use.
+type KeyLocks struct {
 	mu sync.Mutex
 	m  map[string]*keyLock
 }
@@ -14,8 +15,8 @@ type keyLock struct {
 	refs int
 }
 
-// lock blocks until key is free and returns the function that frees it.
-func (k *keyLocks) lock(key string) (unlock func()) {
+// Lock blocks until key is free and returns the function that frees it.
+func (k *KeyLocks) Lock(key string) (unlock func()) {
 	k.mu.Lock()
 	if k.m == nil {
 		k.m = map[string]*keyLock{}
@@ -41,7 +42,7 @@ func (k *keyLocks) lock(key string) (unlock func()) {
 }
 
 // size reports how many keys hold a lock (for tests).
-func (k *keyLocks) size() int {
+func (k *KeyLocks) size() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return len(k.m)

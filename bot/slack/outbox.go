@@ -571,7 +571,7 @@ func (a *Adapter) channelFor(dept string) string {
 // updateLink loads a ticket's link, applies fn and saves it, serialised
 // per ticket.
 func (a *Adapter) updateLink(ctx context.Context, ticket string, fn func(*link)) (link, error) {
-	defer a.locks.lock("link/" + ticket)()
+	defer a.locks.Lock("link/" + ticket)()
 	l, _, err := a.loadLink(ctx, ticket)
 	if err != nil {
 		return link{}, err

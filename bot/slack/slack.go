@@ -97,7 +97,7 @@ type Adapter struct {
 	busy   map[string]bool // seen-set ids being handled
 	seenMu sync.Mutex      // the seen index's read-modify-write
 
-	locks keyLocks      // per ticket, for links and after-ack work
+	locks bot.KeyLocks  // per ticket, for links and after-ack work
 	slow  chan struct{} // bounds after-ack goroutines
 	wg    sync.WaitGroup
 
@@ -494,41 +494,6 @@ func (a *Adapter) sweepSeen(ctx context.Context) error {
 
 // --- small helpers -------------------------------------------------------------
 
-// keyLocks is a keyed mutex.
-type keyLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyLock
-}
-
-type keyLock struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (k *keyLocks) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyLock{}
-		k.m[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		k.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
 // later runs slow Slack work after an ack, bounded and in order per key.
 func (a *Adapter) later(key string, fn func(ctx context.Context)) {
 	if fn == nil {
@@ -538,7 +503,7 @@ func (a *Adapter) later(key string, fn func(ctx context.Context)) {
 		a.slow <- struct{}{}
 		defer func() { <-a.slow }()
 		if key != "" {
-			defer a.locks.lock("later/" + key)()
+			defer a.locks.Lock("later/" + key)()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -710,7 +710,6 @@ type gcra struct {
 	tat time.Time // theoretical arrival time of the next event
 }
 
-//
 // The burst allowed is a little short of burst (by jitterSlack): requests
 // reach Telegram with varying delays, so two sent exactly interval apart
 // may arrive closer, and Telegram, counting them on arrival, would answer

@@ -683,7 +683,14 @@ func goLive(_ context.Context, t *bot.Turn) (string, error) {
 // ticketReply shows a staff reply to a customer who is not in a live chat.
 func ticketReply() bot.Flow {
 	return bot.Flow{Name: TicketReply, Start: "show", Title: "tickets.title",
-		States: []bot.State{{Name: "show", Prompt: "ticket_reply.show.prompt", Input: bot.End{}}}}
+		States: []bot.State{{Name: "show", Prompt: "ticket_reply.show.prompt", Enter: member, Input: bot.End{}}}}
+}
+
+// member tells the prompt whether the customer is logged in (My tickets
+// needs it).
+func member(_ context.Context, t *bot.Turn) (string, error) {
+	t.Data = map[string]any{"Member": t.LoggedIn()}
+	return "", nil
 }
 
 // ticketClaimed tells a customer who is not in a live chat that a person

@@ -160,6 +160,10 @@ type Session struct {
 	SecretsFlow string            `json:"secrets_flow,omitempty"`
 	// Updated is when the session last handled an update.
 	Updated time.Time `json:"updated"`
+	// Rev is the stored session's revision as Load read it (0: none
+	// stored), opaque to all but the store, which may refuse a Commit whose
+	// session is not the one stored (ErrConflict). Never persisted.
+	Rev int64 `json:"-"`
 	// Inactive is set when the channel reports the customer unreachable
 	// (for example they blocked the bot).
 	Inactive bool `json:"inactive,omitempty"`

@@ -208,13 +208,32 @@ func (e *Engine) Commands(lang string) []Command {
 // returns no replies and changes nothing. Internal failures are logged here,
 // once, and answered with the generic error message; an error is returned
 // only when nothing could be committed.
+//
+// With a replicated store, a session another replica changed meanwhile
+// (ErrConflict) is loaded again and the update handled afresh, a few
+// times; ErrFenced is returned as it is: this replica must stop.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
+	unlock := e.locks.Lock(in.Key)
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		envs, err := e.handle(ctx, in)
+		if !errors.Is(err, ErrConflict) || attempt == maxConflicts {
+			return envs, err
+		}
+		e.updateLogger(in).Info("session changed by another replica; handling the update again", "attempt", attempt)
+	}
+}
+
+// maxConflicts bounds how often one update is handled again after
+// ErrConflict.
+const maxConflicts = 3
+
+// handle is one attempt of Handle, under the conversation's lock.
+func (e *Engine) handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 	began := time.Now()
 	channel := channelOf(in.Key)
 	e.obs.Update(channel, updateKind(in))
 	log := e.updateLogger(in)
-	unlock := e.locks.Lock(in.Key)
-	defer unlock()
 
 	if in.UpdateID != 0 {
 		seen, err := e.store.Handled(ctx, in.Key, in.UpdateID)
@@ -232,7 +251,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 	switch {
 	case errors.Is(err, ErrUnreadable):
 		log.Warn("session unreadable; starting afresh", "err", err)
-		sess, fresh = Session{Key: in.Key}, true
+		sess, fresh = Session{Key: in.Key, Rev: sess.Rev}, true // replace what is stored
 	case err != nil:
 		return nil, fmt.Errorf("load session %s: %w", in.Key, err)
 	case !ok:
@@ -260,10 +279,12 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 			attrs = append(attrs, "flow", fr.Flow, "state", fr.State)
 		}
 		log.Error("handle update", attrs...)
+		rev := sess.Rev
 		sess = Session{}
 		if err := json.Unmarshal(saved, &sess); err != nil {
 			return nil, fmt.Errorf("restore session %s: %w", in.Key, err)
 		}
+		sess.Rev = rev
 		// Keep the deletions (a password, a card number): they must
 		// happen whatever went wrong.
 		outs := []out{}

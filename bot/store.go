@@ -10,6 +10,17 @@ import (
 // handled; nothing was written.
 var ErrDuplicate = errors.New("bot: update already handled")
 
+// ErrConflict is returned by Store.Commit when the session changed since
+// Load read it (another replica handled the conversation meanwhile);
+// nothing was written. The engine loads it again and handles the update
+// afresh.
+var ErrConflict = errors.New("bot: session changed since it was read")
+
+// ErrFenced is returned by a replicated Store's Commit when this replica is
+// no longer the active one; nothing was written, and nothing this replica
+// commits from now on will be. The process should stop serving.
+var ErrFenced = errors.New("bot: this replica is no longer the active one")
+
 // Store persists sessions, handled update ids and the outbox. The store
 // package implements it on bbolt.
 type Store interface {
@@ -21,7 +32,9 @@ type Store interface {
 	// Commit writes c.Session, records c.UpdateID as handled and appends
 	// c.Replies to the outbox, all in one durable transaction. It returns the
 	// envelopes it stored, in order. It returns ErrDuplicate, and writes
-	// nothing, when c.UpdateID was already handled.
+	// nothing, when c.UpdateID was already handled; a replicated store also
+	// returns ErrConflict when c.Session.Rev is not the stored session's
+	// revision, and ErrFenced when this replica lost its leadership.
 	Commit(ctx context.Context, c Commit) ([]Envelope, error)
 	// Pending returns up to limit undelivered envelopes for channel (the
 	// part of their Key before the first ':') with an ID above after, in

@@ -61,6 +61,10 @@ type chatQueue struct {
 	running bool
 	busy    bool // envs[0] is being sent
 	step    int  // steps of envs[0] already done
+	// granted: a send slot (both limits) was won for envs[0] but not used,
+	// because a newer screen superseded it meanwhile; the next send takes
+	// the slot without waiting again.
+	granted bool
 }
 
 func newOutbox(c *Channel) *outbox {
@@ -251,6 +255,7 @@ const (
 	blocked                // 403: the customer blocked the bot
 	stalled                // given up during the shutdown flush after MaxAttempts
 	stopped                // the sending context ended
+	overtaken              // superseded by a newer screen while it waited for its slot
 )
 
 // drain delivers one chat's queue until it is empty.
@@ -272,6 +277,14 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 
 		res, done := o.deliver(chat, env, from)
 		switch res {
+		case overtaken:
+			// Its slot goes to the newer screen, at once.
+			o.mu.Lock()
+			q.envs, q.step, q.busy, q.granted = q.envs[1:], 0, false, true
+			delete(o.queued, env.ID)
+			o.mu.Unlock()
+			o.c.opt.Observer.Superseded()
+			o.delivered(env.ID)
 		case sent:
 			o.mu.Lock()
 			q.envs, q.step, q.busy = q.envs[1:], 0, false
@@ -342,9 +355,15 @@ func (o *outbox) deliver(chat int64, env bot.Envelope, from int) (outcome, int) 
 	steps := o.plan(env, log)
 	for i := from; i < len(steps); {
 		st := steps[i]
-		err := o.send(chat, log, st)
+		var overtakenBy func() bool
+		if i == 0 && screen(env.Reply) {
+			overtakenBy = func() bool { return o.overtaken(chat) }
+		}
+		err := o.send(chat, log, st, overtakenBy)
 		var failed *sendError
 		switch {
+		case errors.Is(err, errOvertaken):
+			return overtaken, 0
 		case err == nil:
 			i++
 		case errors.As(err, &failed) && failed.stalled:
@@ -370,6 +389,27 @@ func (o *outbox) deliver(chat int64, env bot.Envelope, from int) (outcome, int) 
 	return sent, len(steps)
 }
 
+// errOvertaken: a screen superseded while it waited for its send slot.
+var errOvertaken = errors.New("superseded while waiting to be sent")
+
+// overtaken reports whether chat's queue holds a screen newer than the
+// one at its head, being sent: under load a slot can take seconds to come,
+// and a customer who acted meanwhile needs only the newest screen.
+func (o *outbox) overtaken(chat int64) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	q := o.chats[chat]
+	if q == nil || q.step > 0 {
+		return false
+	}
+	for _, e := range q.envs[1:] {
+		if screen(e.Reply) {
+			return true
+		}
+	}
+	return false
+}
+
 // notModified reports Telegram's answer to an edit that changes nothing.
 // The SDK gives no typed error for it, so this matches the Bot API's
 // documented description text.
@@ -392,12 +432,22 @@ func (e *sendError) Unwrap() error { return e.err }
 // long as the channel runs; during the shutdown flush it gives up after
 // MaxAttempts. It returns nil, a *sendError, or Telegram's error for a
 // request it refused (4xx).
-func (o *outbox) send(chat int64, log *slog.Logger, st step) error {
+//
+// overtaken, if set, is asked once the slot is won: true means a newer
+// screen for the chat was queued while this one waited, so this one is not
+// sent (errOvertaken) and its slot passes to the newer one.
+func (o *outbox) send(chat int64, log *slog.Logger, st step, overtaken func() bool) error {
 	method := st.kind.method()
 	for attempt := 1; ; {
 		probe, err := o.wait(chat)
 		if err != nil {
 			return &sendError{err: err}
+		}
+		if overtaken != nil && overtaken() {
+			if probe {
+				o.endProbe(false) // not sent: the next send probes
+			}
+			return errOvertaken
 		}
 		ctx, cancel := context.WithTimeout(o.ctx, sendTimeout)
 		err = o.call(ctx, chat, st)
@@ -534,6 +584,17 @@ func (o *outbox) call(ctx context.Context, chat int64, st step) error {
 // the caller calls endProbe(true) once it is answered (after pauseFor, on
 // a 429).
 func (o *outbox) wait(chat int64) (probe bool, err error) {
+	o.mu.Lock()
+	if q := o.chats[chat]; q != nil && q.granted {
+		// The slot an overtaken screen won, unused: take it, unless a 429
+		// pause began meanwhile.
+		q.granted = false
+		if !o.pausedLocked(time.Now()) && o.probe == nil {
+			o.mu.Unlock()
+			return false, nil
+		}
+	}
+	o.mu.Unlock()
 	o.waitTyping(chat)
 	if interval := o.c.opt.PerChatInterval; interval > 0 {
 		o.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -108,6 +109,42 @@ func TestFairAcrossChats(t *testing.T) {
 			if i := slices.Index(order, chat); i < 0 || i > fifth {
 				t.Errorf("chat %d's first reply sent at %d, after chat 1's fifth (at %d); order %v", chat, i, fifth, order)
 			}
+		}
+	})
+}
+
+// TestScreenOvertakenWhileWaiting: a screen already at the head of its
+// chat's queue, waiting for its send slot (here the per-chat limit), is not
+// sent when a newer screen for the chat arrives meanwhile: the newer one
+// takes its slot, and the old one is marked delivered and counted as
+// superseded. Under load a slot can take seconds, and a customer who acted
+// meanwhile needs only the newest screen.
+func TestScreenOvertakenWhileWaiting(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine()
+		first := eng.commit(telegram.Key(1), bot.Reply{Text: "result"}, screenReply("menu A"))
+		rec := newSendRecorder()
+		ch, stop := runInBubble(t, srv, eng, newCallClock(), func(o *telegram.Options) {
+			o.Observer = rec
+			o.PerChatInterval, o.PerChatBurst = time.Second, 1
+		})
+		time.Sleep(500 * time.Millisecond) // "menu A" waits for its slot
+		ch.Deliver(eng.commit(telegram.Key(1), screenReply("menu B"))...)
+		eng.await(func() bool { return eng.undelivered() == 0 })
+		stop()
+
+		if diff := cmp.Diff([]string{"result", "menu B"}, botTexts(srv, 1)); diff != "" {
+			t.Errorf("chat 1 (-want +got):\n%s", diff)
+		}
+		_, delivered, _ := eng.snapshot()
+		if !slices.Contains(delivered, first[1].ID) {
+			t.Error(`overtaken "menu A" not marked delivered (it would be sent after a restart)`)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if rec.superseded != 1 {
+			t.Errorf("Observer.Superseded called %d times, want 1", rec.superseded)
 		}
 	})
 }

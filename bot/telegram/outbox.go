@@ -251,11 +251,11 @@ func (o *outbox) reachable(chat int64) {
 type outcome int
 
 const (
-	sent    outcome = iota // every step done (or dropped as undeliverable)
-	blocked                // 403: the customer blocked the bot
-	stalled                // given up during the shutdown flush after MaxAttempts
-	stopped                // the sending context ended
-	overtaken              // superseded by a newer screen while it waited for its slot
+	sent      outcome = iota // every step done (or dropped as undeliverable)
+	blocked                  // 403: the customer blocked the bot
+	stalled                  // given up during the shutdown flush after MaxAttempts
+	stopped                  // the sending context ended
+	overtaken                // superseded by a newer screen while it waited for its slot
 )
 
 // drain delivers one chat's queue until it is empty.

@@ -239,7 +239,7 @@ func buildPrefill(path string) error {
 				key := prefillKey(i)
 				s := benchSession(key)
 				s.Version = bot.SchemaVersion
-				s.Token = db.sealToken(key, s.Token)
+				s.Token = db.codec.seal(key, s.Token)
 				v, err := json.Marshal(s)
 				if err != nil {
 					return err
@@ -277,4 +277,19 @@ func copyFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// BenchmarkCommitChats runs durable commits in the default Batch mode (as
+// cmd/supportbot opens the store) from 20 and 200 conversations at once,
+// next to store/etcd's BenchmarkCommitParallel on a 3-member cluster.
+func BenchmarkCommitChats(b *testing.B) {
+	for _, chats := range []int{20, 200} {
+		b.Run(fmt.Sprintf("chats-%d", chats), func(b *testing.B) {
+			keys := make([]string, chats)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("telegram:%d", 1_000_000+i)
+			}
+			commitParallel(b, mustOpen(b, Options{Batch: true}), keys)
+		})
+	}
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -84,7 +82,7 @@ type Options struct {
 // DB is a bbolt-backed bot.Store. Its methods are safe for concurrent use.
 type DB struct {
 	bolt  *bbolt.DB
-	aead  cipher.AEAD
+	codec *Codec
 	batch bool
 	ttl   time.Duration // of a handled update id
 	now   func() time.Time
@@ -107,17 +105,7 @@ var (
 // an error wrapping ErrLocked when the file stays locked for opt.Timeout, and
 // with an error when opt.Key is not a 32-byte key.
 func Open(path string, opt Options) (*DB, error) {
-	if opt.Key == nil {
-		return nil, errors.New("open store: no token encryption key")
-	}
-	if len(opt.Key) != KeySize {
-		return nil, fmt.Errorf("open store: token key has %d bytes, want %d", len(opt.Key), KeySize)
-	}
-	block, err := aes.NewCipher(opt.Key)
-	if err != nil {
-		return nil, fmt.Errorf("open store: %v", err)
-	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
+	codec, err := NewCodec(opt.Key)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %v", err)
 	}
@@ -152,7 +140,7 @@ func Open(path string, opt Options) (*DB, error) {
 
 	db := &DB{
 		bolt:  b,
-		aead:  aead,
+		codec: codec,
 		batch: opt.Batch,
 		ttl:   orDefault(opt.HandledTTL, DefaultHandledTTL),
 		now:   opt.Now,

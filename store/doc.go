@@ -18,6 +18,9 @@
 //	outbox    8-byte big-endian envelope ID (the bucket's sequence) → JSON of
 //	          bot.Envelope
 //
+// Sessions are encoded by Codec, which store/etcd shares, so both stores
+// keep them alike.
+//
 // Every method runs one short transaction with no network I/O inside it and
 // copies what it reads out before the transaction ends. Only one DB may have
 // the file open at a time; another Open fails with ErrLocked.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -102,28 +101,4 @@ func createExclusive(path string, data []byte) error {
 		_ = d.Close()
 	}
 	return nil
-}
-
-// sealToken encrypts token for the session stored under key.
-func (db *DB) sealToken(key, token string) string {
-	ct := db.aead.Seal(nil, nil, []byte(token), []byte(key))
-	return tokenPrefix + base64.StdEncoding.EncodeToString(ct)
-}
-
-// openToken decrypts a token sealed by sealToken for the session under key.
-// Its errors wrap ErrDecrypt.
-func (db *DB) openToken(key, stored string) (string, error) {
-	b64, ok := strings.CutPrefix(stored, tokenPrefix)
-	if !ok {
-		return "", fmt.Errorf("token stored without encryption: %w", ErrDecrypt)
-	}
-	ct, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "", fmt.Errorf("token not base64: %w", ErrDecrypt)
-	}
-	pt, err := db.aead.Open(nil, nil, ct, []byte(key))
-	if err != nil {
-		return "", ErrDecrypt
-	}
-	return string(pt), nil
 }

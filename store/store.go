@@ -34,40 +34,11 @@ func (db *DB) Load(ctx context.Context, key string) (bot.Session, bool, error) {
 	if raw == nil {
 		return bot.Session{}, false, nil
 	}
-	s, err := db.decodeSession(key, raw)
+	s, err := db.codec.DecodeSession(key, raw)
 	if err != nil {
-		return bot.Session{}, false, fmt.Errorf("load session %s: %w: %w", key, bot.ErrUnreadable, err)
+		return bot.Session{}, false, fmt.Errorf("load session %s: %w", key, err)
 	}
 	return s, true, nil
-}
-
-// decodeSession decodes a stored session and decrypts its token. Its errors
-// wrap ErrDecrypt or ErrSchemaVersion, or neither for malformed JSON.
-func (db *DB) decodeSession(key string, raw []byte) (bot.Session, error) {
-	var s bot.Session
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return bot.Session{}, fmt.Errorf("decode: %v", err)
-	}
-	// Version 1 is the only one so far. When bot.SchemaVersion is raised,
-	// values with a lower version are migrated here.
-	if s.Version != bot.SchemaVersion {
-		return bot.Session{}, fmt.Errorf("version %d, this build reads %d: %w", s.Version, bot.SchemaVersion, ErrSchemaVersion)
-	}
-	if s.Token != "" {
-		tok, err := db.openToken(key, s.Token)
-		if err != nil {
-			return bot.Session{}, err
-		}
-		s.Token = tok
-	}
-	for name, v := range s.Secrets {
-		pt, err := db.openToken(secretAD(key, name), v)
-		if err != nil {
-			return bot.Session{}, err
-		}
-		s.Secrets[name] = pt
-	}
-	return s, nil
 }
 
 // Handled reports whether updateID was committed for the channel of key (the
@@ -97,10 +68,6 @@ func (db *DB) Handled(ctx context.Context, key string, updateID int64) (bool, er
 	return ok, nil
 }
 
-// secretAD binds a held secret to its session and name, so a sealed value
-// cannot be moved to another session or another name.
-func secretAD(key, name string) string { return key + "|secret|" + name }
-
 // Commit writes c.Session under c.Session.Key with its token and secrets
 // encrypted,
 // records c.UpdateID as handled on the key's channel, and appends c.Replies
@@ -124,23 +91,12 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 	// Encode outside the transaction: less work under bbolt's writer lock,
 	// and one nonce even if Batch runs fn twice.
 	s := c.Session
-	s.Version = bot.SchemaVersion
 	if s.Updated.IsZero() {
 		s.Updated = db.now()
 	}
-	if s.Token != "" {
-		s.Token = db.sealToken(key, s.Token)
-	}
-	if len(s.Secrets) > 0 {
-		sealed := make(map[string]string, len(s.Secrets))
-		for name, v := range s.Secrets {
-			sealed[name] = db.sealToken(secretAD(key, name), v)
-		}
-		s.Secrets = sealed
-	}
-	val, err := json.Marshal(s)
+	val, err := db.codec.EncodeSession(s)
 	if err != nil {
-		return nil, fmt.Errorf("commit session %s: %v", key, err)
+		return nil, fmt.Errorf("commit: %v", err) // names the key
 	}
 	var id, stamp []byte
 	now := db.now()

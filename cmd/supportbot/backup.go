@@ -56,8 +56,16 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	flags.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the bot (env "+ev+")")
 	flags.StringVar(&to, "to", "", "file to write the copy to (required); replaced only by a complete copy")
+	sev := flagEnv["store"]
+	if v := os.Getenv(sev); v != "" {
+		c.Store = v
+	}
+	flags.StringVar(&c.Store, "store", c.Store, "the bot's store: bbolt, or etcd, which this command does not copy (env "+sev+")")
 	if err := parseArgs(flags, backupUsage, args, stdout, stderr); err != nil {
 		return err
+	}
+	if c.Store == storeEtcd {
+		return errors.New("backup: the sessions are in etcd (store etcd), not in a file of the data directory: back up the cluster with `etcdctl --endpoints=<one member> snapshot save FILE` (and keep the token key)")
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(orStderr(stderr), "backup: unexpected argument %q (supportbot backup -h lists the flags)\n", flags.Arg(0))

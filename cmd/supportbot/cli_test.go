@@ -12,8 +12,14 @@ import (
 	"testing"
 )
 
-// TestMain lets TestExitCodes run this test binary as the command itself.
+// TestMain lets TestExitCodes run this test binary as the command itself,
+// and TestFailoverSIGKILL as a replica process configured by its
+// environment.
 func TestMain(m *testing.M) {
+	if os.Getenv("SUPPORTBOT_TEST_REPLICA") != "" {
+		os.Args = []string{"supportbot"}
+		os.Exit(mainWithArgs())
+	}
 	if os.Getenv("SUPPORTBOT_TEST_AS_MAIN") == "1" {
 		os.Args = append([]string{"supportbot"}, os.Args[1:]...)
 		main()

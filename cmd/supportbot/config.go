@@ -86,6 +86,23 @@ type Config struct {
 	SlackSigningSecretFile string
 	PortalStaffKeyFile     string
 
+	// Store selects where sessions, handled update ids and the outbox
+	// live: "bbolt" (a file in DataDir, one process) or "etcd" (a cluster
+	// shared by replicas, one of them active at a time).
+	Store string
+	// EtcdEndpoints lists the etcd members, comma-separated: host:port or
+	// URLs.
+	EtcdEndpoints string
+	// EtcdPrefix starts every key supportbot writes in etcd.
+	EtcdPrefix string
+	// EtcdCA, EtcdCert and EtcdKey name PEM files: the CA to trust and the
+	// client certificate and its key (given together).
+	EtcdCA, EtcdCert, EtcdKey string
+	// EtcdUsername and EtcdPassword authenticate to etcd.
+	EtcdUsername     string
+	EtcdPassword     string
+	EtcdPasswordFile string
+
 	// fromEnv names, per flag, the environment variable its value came
 	// from (set by ParseFlags), so errors name what the operator set.
 	fromEnv map[string]string
@@ -133,12 +150,22 @@ var flagEnv = map[string]string{
 	"portal-staff-key-file":        "PORTAL_STAFF_KEY_FILE",
 	"telegram-token-file":          "TELEGRAM_BOT_TOKEN_FILE",
 	"telegram-webhook-secret-file": "TELEGRAM_WEBHOOK_SECRET_FILE",
+
+	"store":              "SUPPORTBOT_STORE",
+	"etcd-endpoints":     "SUPPORTBOT_ETCD_ENDPOINTS",
+	"etcd-prefix":        "SUPPORTBOT_ETCD_PREFIX",
+	"etcd-ca":            "SUPPORTBOT_ETCD_CA",
+	"etcd-cert":          "SUPPORTBOT_ETCD_CERT",
+	"etcd-key":           "SUPPORTBOT_ETCD_KEY",
+	"etcd-username":      "SUPPORTBOT_ETCD_USERNAME",
+	"etcd-password":      "SUPPORTBOT_ETCD_PASSWORD",
+	"etcd-password-file": "SUPPORTBOT_ETCD_PASSWORD_FILE",
 }
 
 // secretFlags are the settings whose value is a secret: each can also be
 // read from a file, named by the flag with "-file" appended or by the
 // variable with "_FILE" appended.
-var secretFlags = []string{"key", "telegram-token", "telegram-webhook-secret", "slack-bot-token", "slack-app-token", "slack-signing-secret", "portal-staff-key"}
+var secretFlags = []string{"key", "telegram-token", "telegram-webhook-secret", "slack-bot-token", "slack-app-token", "slack-signing-secret", "portal-staff-key", "etcd-password"}
 
 // secret returns the fields of a secret flag: its value and its file.
 func (c *Config) secret(flag string) (value, file *string) {
@@ -157,6 +184,8 @@ func (c *Config) secret(flag string) (value, file *string) {
 		return &c.SlackSigningSecret, &c.SlackSigningSecretFile
 	case "portal-staff-key":
 		return &c.PortalStaffKey, &c.PortalStaffKeyFile
+	case "etcd-password":
+		return &c.EtcdPassword, &c.EtcdPasswordFile
 	}
 	panic("not a secret flag: " + flag)
 }
@@ -176,6 +205,9 @@ func DefaultConfig() Config {
 
 		SlackReplyPrefix: ">>",
 		PortalStaffKey:   demo.DefaultStaffKey,
+
+		Store:      storeBbolt,
+		EtcdPrefix: "supportbot/",
 	}
 }
 
@@ -229,6 +261,15 @@ func (m *Main) ParseFlags(args []string) error {
 	str(&c.SlackAppTokenFile, "slack-app-token-file", "file holding the Slack app-level token")
 	str(&c.SlackSigningSecretFile, "slack-signing-secret-file", "file holding the Slack signing secret")
 	str(&c.PortalStaffKeyFile, "portal-staff-key-file", "file holding the portal staff key")
+	str(&c.Store, "store", "where sessions live: bbolt (a file in --data-dir) or etcd (shared by replicas, one active at a time)")
+	str(&c.EtcdEndpoints, "etcd-endpoints", "comma-separated etcd members (host:port or URLs), with --store=etcd")
+	str(&c.EtcdPrefix, "etcd-prefix", "prefix of every key supportbot writes in etcd")
+	str(&c.EtcdCA, "etcd-ca", "PEM file of the CA that signed the etcd members' certificates")
+	str(&c.EtcdCert, "etcd-cert", "PEM file of the client certificate for etcd (with --etcd-key)")
+	str(&c.EtcdKey, "etcd-key", "PEM file of the client certificate's key (with --etcd-cert)")
+	str(&c.EtcdUsername, "etcd-username", "etcd user name (with --etcd-password)")
+	str(&c.EtcdPassword, "etcd-password", "etcd password")
+	str(&c.EtcdPasswordFile, "etcd-password-file", "file holding the etcd password")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "at shutdown, once the updates in flight are done, how long to keep sending pending replies (env SUPPORTBOT_SHUTDOWN_TIMEOUT)")
 	fs.Float64Var(&c.TelegramGlobalRate, "telegram-global-rate", c.TelegramGlobalRate, "messages a second sent to Telegram over all chats, with a burst of as many; 0: no limit (env TELEGRAM_GLOBAL_RATE)")
 	fs.Float64Var(&c.TelegramChatRate, "telegram-chat-rate", c.TelegramChatRate, "messages a second sent to one Telegram chat, with a burst of 3; 0: no limit (env TELEGRAM_CHAT_RATE)")
@@ -452,6 +493,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateSlack()...)
+	errs = append(errs, c.validateStore()...)
 	if err := writableDir(c.DataDir); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", c.setting("data-dir", c.DataDir), err))
 	}
@@ -502,6 +544,95 @@ func (c *Config) validateSlack() []error {
 		errs = append(errs, fmt.Errorf("%s: must not be empty, or every thread message would reach the customer", c.setting("slack-reply-prefix", c.SlackReplyPrefix)))
 	}
 	return errs
+}
+
+// The stores --store selects.
+const (
+	storeBbolt = "bbolt"
+	storeEtcd  = "etcd"
+)
+
+// etcdSettings returns the etcd settings the operator changed, by flag
+// name, in the order of the usage.
+func (c *Config) etcdSettings() []string {
+	var set []string
+	for _, s := range []struct {
+		flag string
+		set  bool
+	}{
+		{"etcd-endpoints", c.EtcdEndpoints != ""}, {"etcd-prefix", c.EtcdPrefix != DefaultConfig().EtcdPrefix},
+		{"etcd-ca", c.EtcdCA != ""}, {"etcd-cert", c.EtcdCert != ""}, {"etcd-key", c.EtcdKey != ""},
+		{"etcd-username", c.EtcdUsername != ""}, {"etcd-password", c.EtcdPassword != ""},
+	} {
+		if s.set {
+			set = append(set, s.flag)
+		}
+	}
+	return set
+}
+
+// validateStore checks --store and the etcd settings: endpoints with etcd,
+// a certificate with its key, a user with a password, and no etcd setting
+// with bbolt, where it would do nothing. Errors never hold the password.
+func (c *Config) validateStore() []error {
+	var errs []error
+	switch c.Store {
+	case storeBbolt:
+		for _, f := range c.etcdSettings() {
+			errs = append(errs, fmt.Errorf("%s: only the etcd store uses it and the store is bbolt, so it would do nothing; set --store=etcd (SUPPORTBOT_STORE=etcd) or unset it", c.name(f)))
+		}
+		return errs
+	case storeEtcd:
+	default:
+		return []error{fmt.Errorf("%s: want bbolt or etcd", c.setting("store", c.Store))}
+	}
+	if _, err := c.etcdEndpoints(); err != nil {
+		errs = append(errs, err)
+	}
+	if strings.TrimSpace(c.EtcdPrefix) == "" {
+		errs = append(errs, fmt.Errorf("%s: must not be empty, or supportbot's keys would mix with the cluster's others; the default is supportbot/", c.setting("etcd-prefix", c.EtcdPrefix)))
+	}
+	if (c.EtcdCert == "") != (c.EtcdKey == "") {
+		errs = append(errs, fmt.Errorf("%s and %s: give the client certificate and its key together", c.name("etcd-cert"), c.name("etcd-key")))
+	}
+	for _, f := range []struct{ flag, path string }{{"etcd-ca", c.EtcdCA}, {"etcd-cert", c.EtcdCert}, {"etcd-key", c.EtcdKey}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s: cannot read the file: %v", c.setting(f.flag, f.path), unwrapPath(err)))
+		}
+	}
+	if (c.EtcdUsername == "") != (c.EtcdPassword == "") {
+		errs = append(errs, fmt.Errorf("%s and %s: give the etcd user name and its password together", c.name("etcd-username"), c.name("etcd-password")))
+	}
+	return errs
+}
+
+// etcdEndpoints parses EtcdEndpoints: host:port or http(s):// URLs.
+func (c *Config) etcdEndpoints() ([]string, error) {
+	var out []string
+	for _, e := range strings.Split(c.EtcdEndpoints, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		ok := false
+		if strings.Contains(e, "://") {
+			p, err := url.Parse(e)
+			ok = err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" && p.Port() != ""
+		} else {
+			host, port, err := net.SplitHostPort(e)
+			ok = err == nil && host != "" && port != ""
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is not host:port or an http(s):// URL with a port, such as 10.0.0.1:2379 or https://etcd-1:2379", c.setting("etcd-endpoints", c.EtcdEndpoints), e)
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s needs the etcd members: set --etcd-endpoints (SUPPORTBOT_ETCD_ENDPOINTS) to their host:port, comma-separated, such as etcd-1:2379,etcd-2:2379,etcd-3:2379", c.setting("store", c.Store))
+	}
+	return out, nil
 }
 
 // slackSetting returns a Slack setting's value by flag name.

@@ -21,7 +21,10 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(mainWithArgs()) }
+
+// mainWithArgs runs the command with os.Args and returns its exit code.
+func mainWithArgs() int {
 	// The first SIGINT or SIGTERM starts a graceful shutdown (see Run); once
 	// it has begun, a second one ends the process at once.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -30,11 +33,12 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	switch {
 	case err == nil:
+		return 0
 	case errors.Is(err, errUsage):
-		os.Exit(2)
+		return 2
 	default:
 		fmt.Fprintln(os.Stderr, "supportbot:", err)
-		os.Exit(1)
+		return 1
 	}
 }
 

@@ -44,6 +44,8 @@ type metrics struct {
 	pauses          prometheus.Counter
 	pauseSeconds    prometheus.Counter
 	superseded      prometheus.Counter
+	commitSeconds   prometheus.Histogram
+	active          prometheus.Gauge
 }
 
 var (
@@ -107,8 +109,18 @@ func newMetrics() *metrics {
 		Name: "supportbot_superseded_screens_total",
 		Help: "Screens (replies with buttons) dropped unsent because a newer screen for the same chat was queued behind them.",
 	})
+	m.commitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "supportbot_store_commit_seconds",
+		Help:    "Time of one store commit (a step's session, handled update id and replies), bbolt or etcd.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	})
+	m.active = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "supportbot_replica_active",
+		Help: "1 while this process serves the customers, 0 while it is a standby (--store=etcd) or stopped.",
+	})
 	for _, c := range []prometheus.Collector{m.updates, m.duplicates, m.flowStarts, m.flowCompletions, m.flowAbandons,
-		m.stepSeconds, m.portalSeconds, m.portalErrors, m.sends, m.pauses, m.pauseSeconds, m.superseded} {
+		m.stepSeconds, m.portalSeconds, m.portalErrors, m.sends, m.pauses, m.pauseSeconds, m.superseded,
+		m.commitSeconds, m.active} {
 		f(c)
 	}
 	f(collectors.NewGoCollector())
@@ -235,6 +247,9 @@ type readiness struct {
 	// draining reports a shutdown under way: not ready, whatever the
 	// checks say, so a load balancer stops sending work at once.
 	draining func() bool
+	// standby returns why this replica does not serve customers ("" if
+	// it does): not ready, so a load balancer routes to the active one.
+	standby func() string
 
 	mu      sync.Mutex // held while checking: one round at a time
 	checked time.Time
@@ -243,9 +258,14 @@ type readiness struct {
 
 func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var reason string
-	if r.draining != nil && r.draining() {
+	if r.standby != nil {
+		reason = r.standby()
+	}
+	switch {
+	case reason != "":
+	case r.draining != nil && r.draining():
 		reason = "shutting down"
-	} else {
+	default:
 		reason = r.verdict(req.Context())
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -339,8 +359,11 @@ func (m *Main) metricsHandler() http.Handler {
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	probe := portal.NewClient(m.PortalURL, portal.WithHTTPClient(hc), portal.WithRetries(0), portal.WithTimeout(readyTimeout))
 	checks := []readyCheck{
-		{"store", func(ctx context.Context) error { _, err := m.DB.Pending(ctx, "telegram", 0, 1); return err }},
+		{"store", func(ctx context.Context) error { _, err := m.sessions.Pending(ctx, "telegram", 0, 1); return err }},
 		{"portal", func(ctx context.Context) error { _, err := probe.Departments(ctx); return err }},
+	}
+	if m.replica != nil {
+		checks = append(checks, readyCheck{"etcd", m.replica.store.Ping})
 	}
 	if m.Slack != nil {
 		checks = append(checks, readyCheck{"slack", m.Slack.Ping})
@@ -353,7 +376,7 @@ func (m *Main) metricsHandler() http.Handler {
 	if every == 0 {
 		every = defaultReadyEvery
 	}
-	ready := &readiness{checks: checks, every: every, now: time.Now, log: m.Logger, draining: m.draining.Load}
+	ready := &readiness{checks: checks, every: every, now: time.Now, log: m.Logger, draining: m.draining.Load, standby: m.notActive}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

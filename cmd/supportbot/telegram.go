@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"supportbot/bot/telegram"
@@ -30,6 +31,20 @@ func (m *Main) openTelegram() error {
 	m.observeTelegram(&opt)
 	if m.TelegramOptions != nil {
 		m.TelegramOptions(&opt)
+	}
+	if m.replica != nil {
+		// Once this replica is no longer active, not one more Bot API
+		// call: the new active replica owns the chats and their outbox.
+		hc := &http.Client{}
+		if opt.HTTPClient != nil {
+			*hc = *opt.HTTPClient
+		}
+		next := hc.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		hc.Transport = activeOnlyTransport{next: next, lost: &m.replica.lost}
+		opt.HTTPClient = hc
 	}
 	var err error
 	m.Telegram, err = telegram.New(c.TelegramToken, m.Engine, opt)

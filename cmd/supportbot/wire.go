@@ -47,9 +47,11 @@ type Main struct {
 	// Config.MetricsListen is set (its port chosen if that one was 0).
 	MetricsAddr string
 
-	Logger     *slog.Logger
-	Telegram   *telegram.Channel
-	Slack      *slack.Adapter // the staff side, if configured
+	Logger   *slog.Logger
+	Telegram *telegram.Channel
+	Slack    *slack.Adapter // the staff side, if configured
+	// DB is the bbolt store, with --store=bbolt (for its backups); nil
+	// with etcd.
 	DB         *store.DB
 	Engine     *bot.Engine
 	Portal     *portal.Client
@@ -63,6 +65,14 @@ type Main struct {
 	metrics    *metrics      // if Config.MetricsListen is set
 	metricsLn  net.Listener  // where Run serves them
 	draining   atomic.Bool   // set once Run begins to stop; /readyz answers 503
+	// sessions is the chosen store, bbolt or etcd.
+	sessions sessionStore
+	// replica is this process's part in the etcd election, with
+	// --store=etcd.
+	replica *replica
+	// standby is set while the replica waits to be elected; /readyz
+	// answers 503.
+	standby atomic.Bool
 }
 
 // NewMain returns a Main with the default configuration.
@@ -90,20 +100,19 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.DB, err = store.Open(c.dbPath(), store.Options{Key: key, Timeout: time.Second, Batch: true, Now: m.Now})
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("database %s is in use by another supportbot process; stop it or use another --data-dir", c.dbPath())
-	}
-	if err != nil {
+	if err := m.openStore(ctx, key); err != nil {
 		return err
 	}
-	if m.backups, err = serveBackups(c.DataDir, m.DB, m.Logger); err != nil {
-		// The bot runs on; `supportbot backup` says it cannot copy.
-		m.Logger.Warn("backups of the running bot not served", "socket", c.socketPath(), "err", err)
+	if m.DB != nil {
+		if m.backups, err = serveBackups(c.DataDir, m.DB, m.Logger); err != nil {
+			// The bot runs on; `supportbot backup` says it cannot copy.
+			m.Logger.Warn("backups of the running bot not served", "socket", c.socketPath(), "err", err)
+		}
 	}
 	if err := m.openMetrics(); err != nil {
 		return err
 	}
+	m.sessions = m.observeStore(m.sessions)
 	m.PortalURL = c.PortalURL
 	if m.PortalURL == "" {
 		srv := demo.New(demo.Options{ExtraCustomers: c.DemoCustomers, Now: m.Now, TokenKey: demoTokenKey(key)})
@@ -135,7 +144,7 @@ func (m *Main) Open(ctx context.Context) error {
 		flowOpts = append(flowOpts, flows.WithStaffChat())
 	}
 	m.Engine, err = bot.New(bot.Config{
-		Store:       m.DB,
+		Store:       m.sessions,
 		Bundle:      bundle,
 		Flows:       flows.All(m.Portal, m.Logger, flowOpts...),
 		Signals:     flows.Signals,
@@ -176,7 +185,7 @@ func (m *Main) openSlack(bundle *i18n.Bundle) error {
 		BotToken: c.SlackBotToken, AppToken: c.SlackAppToken,
 		SigningSecret: c.SlackSigningSecret, Listen: c.SlackListen, APIURL: apiURL,
 		Channels: channels, Staff: c.slackStaff(), Prefix: c.SlackReplyPrefix, Lang: c.Lang,
-		Bundle: bundle, Engine: m.Engine, Portal: m.Portal, KV: m.DB.KV("slack"),
+		Bundle: bundle, Engine: m.Engine, Portal: m.Portal, KV: m.kv("slack"),
 		Deliver: m.deliver, Log: m.Logger.With("channel", "slack"), Now: m.Now,
 	})
 	if err != nil {
@@ -227,9 +236,24 @@ func (m *Main) key() ([]byte, error) {
 // those in flight finish, and pending replies are sent for up to
 // Config.ShutdownTimeout; what is left stays in the store for the next
 // start. Close the store after Run returns.
+//
+// With --store=etcd, Run first waits as a standby until this replica is
+// elected; if it then loses its leadership it stops taking updates at
+// once, makes no further Bot API call (queued replies stay in the shared
+// outbox for the new active replica), commits nothing (writes are fenced)
+// and returns errNoLongerActive.
 func (m *Main) Run(ctx context.Context) error {
 	// The metrics are served until Run returns, the drain included.
 	defer m.serveMetrics()()
+	if m.replica != nil {
+		return m.runReplica(ctx)
+	}
+	m.setActive(true)
+	return m.serve(ctx)
+}
+
+// serve serves customers until ctx is done, then drains (see Run).
+func (m *Main) serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -336,7 +360,7 @@ func (m *Main) expireLoop(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := m.DB.Expire(ctx, m.Now().Add(-30*24*time.Hour)); err != nil {
+		if n, err := m.sessions.Expire(ctx, m.Now().Add(-30*24*time.Hour)); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -344,7 +368,7 @@ func (m *Main) expireLoop(ctx context.Context) {
 		} else if n > 0 {
 			m.Logger.Info("expired sessions", "count", n)
 		}
-		if n, err := m.DB.ExpireHandled(ctx); err != nil {
+		if n, err := m.sessions.ExpireHandled(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -377,6 +401,9 @@ func (m *Main) Close() error {
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
+	}
+	if m.replica != nil {
+		errs = append(errs, m.replica.close())
 	}
 	if m.repeats != nil {
 		m.repeats.flush() // say how many warnings were held back

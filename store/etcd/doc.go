@@ -5,8 +5,9 @@
 // with the same store.Codec; a conformance suite (store/storetest) runs
 // against both.
 //
-// It is the only package of the module that imports the etcd client; it
-// imports bot, store and the standard library.
+// It imports bot, store, the etcd client and the standard library. Besides
+// it, only the main package uses the etcd client (to dial the cluster and
+// run the leader election), and only etcdtest the etcd server.
 //
 // Keys, under Options.Prefix ("supportbot/"):
 //

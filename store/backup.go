@@ -20,6 +20,10 @@ import (
 // until the copy ends, so commits that need more room wait for it. Backup
 // stops early, with ctx's error, when ctx ends.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	// A restored copy must not send again what was delivered.
+	if err := db.flushDelivered(); err != nil {
+		return 0, err
+	}
 	return backup(ctx, db.bolt, w)
 }
 

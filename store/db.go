@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -77,6 +78,13 @@ type Options struct {
 	// Now is the clock; nil means time.Now. It stamps handled update ids and
 	// sessions committed with a zero Updated, and ages handled ids.
 	Now func() time.Time
+	// DeliveredDelay, if positive, defers the removal of delivered
+	// envelopes: Delivered only notes them (Pending no longer returns
+	// them), and they are removed in the transaction of the next Commit or
+	// after this delay, whichever comes first, and at Close. One write
+	// transaction per reply instead of two; the price is that after a crash
+	// the replies delivered in the last DeliveredDelay are sent again.
+	DeliveredDelay time.Duration
 }
 
 // DB is a bbolt-backed bot.Store. Its methods are safe for concurrent use.
@@ -86,6 +94,12 @@ type DB struct {
 	batch bool
 	ttl   time.Duration // of a handled update id
 	now   func() time.Time
+
+	// Delivered envelopes not yet removed (Options.DeliveredDelay).
+	delDelay time.Duration
+	delMu    sync.Mutex
+	delIDs   map[uint64]bool
+	delTimer *time.Timer
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -144,6 +158,8 @@ func Open(path string, opt Options) (*DB, error) {
 		batch: opt.Batch,
 		ttl:   orDefault(opt.HandledTTL, DefaultHandledTTL),
 		now:   opt.Now,
+
+		delDelay: opt.DeliveredDelay,
 	}
 	if db.now == nil {
 		db.now = time.Now
@@ -161,6 +177,15 @@ func orDefault[T int | time.Duration](v, def T) T {
 
 // Close releases the file. Calling it again does nothing.
 func (db *DB) Close() error {
+	db.delMu.Lock()
+	if db.delTimer != nil {
+		db.delTimer.Stop()
+		db.delTimer = nil
+	}
+	db.delMu.Unlock()
+	if err := db.flushDelivered(); err != nil {
+		return err
+	}
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close store: %v", err)
 	}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -52,5 +55,76 @@ func TestPendingPages(t *testing.T) {
 	}
 	if got, err := db.Pending(ctx, "telegram", ^uint64(0), 0); err != nil || len(got) != 0 {
 		t.Errorf("Pending(max) = %v, %v; want none", got, err)
+	}
+}
+
+// TestDeliveredDelay: with Options.DeliveredDelay, Delivered only notes the
+// envelopes — Pending no longer returns them — and the next Commit removes
+// them in its own transaction; what no commit removed goes after the delay,
+// or at Close.
+func TestDeliveredDelay(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bot.db")
+	ctx := context.Background()
+	open := func(delay time.Duration) *DB {
+		db, err := Open(path, Options{Key: bytes.Repeat([]byte{3}, 32), DeliveredDelay: delay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	stored := func(db *DB) int {
+		_, n, err := db.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	db := open(time.Hour) // only a commit or Close removes them
+	envs, err := db.Commit(ctx, bot.Commit{Session: bot.Session{Key: "telegram:1"}, Replies: []bot.Reply{{Text: "a"}, {Text: "b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Delivered(ctx, envs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Pending(ctx, "telegram", 0, 0); len(got) != 1 || got[0].ID != envs[1].ID {
+		t.Fatalf("Pending after Delivered = %+v, want only %d", got, envs[1].ID)
+	}
+	if n := stored(db); n != 2 {
+		t.Errorf("%d envelopes stored before the next commit, want 2 (removal deferred)", n)
+	}
+	if _, err := db.Commit(ctx, bot.Commit{Session: bot.Session{Key: "telegram:2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := stored(db); n != 1 {
+		t.Errorf("%d envelopes stored after the next commit, want 1", n)
+	}
+	if err := db.Delivered(ctx, envs[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = open(0)
+	defer db.Close()
+	if n := stored(db); n != 0 {
+		t.Errorf("%d envelopes stored after Close and reopen, want 0 (Close removes the noted ones)", n)
+	}
+
+	// Without commits, the delay removes them.
+	envs, err = db.Commit(ctx, bot.Commit{Session: bot.Session{Key: "telegram:3"}, Replies: []bot.Reply{{Text: "c"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.delDelay = 10 * time.Millisecond
+	if err := db.Delivered(ctx, envs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); stored(db) != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the delay did not remove the delivered envelope")
+		}
 	}
 }

@@ -106,6 +106,10 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 	}
 
 	var out []bot.Envelope
+	var del []uint64 // delivered envelopes to remove with this commit
+	if db.delDelay > 0 {
+		del = db.noted()
+	}
 	fn := func(tx *bbolt.Tx) error {
 		// Batch may call fn again after a rollback: start afresh.
 		out = nil
@@ -154,6 +158,11 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 			}
 			out = append(out, e)
 		}
+		if len(del) > 0 {
+			if err := deleteEnvelopes(tx, del); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	if db.batch {
@@ -167,6 +176,7 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 	if err != nil {
 		return nil, fmt.Errorf("commit session %s: %v", key, err)
 	}
+	db.removed(del)
 	return out, nil
 }
 
@@ -271,6 +281,9 @@ func (db *DB) Pending(ctx context.Context, channel string, after uint64, limit i
 		}
 		c := cb.Cursor()
 		for k, v := c.Seek(itob(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			if db.isNoted(binary.BigEndian.Uint64(k)) {
+				continue // delivered, not yet removed
+			}
 			var e bot.Envelope
 			// Unmarshal copies; nothing refers to v after the transaction.
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -289,6 +302,9 @@ func (db *DB) Pending(ctx context.Context, channel string, after uint64, limit i
 
 // Delivered removes the envelopes with the given IDs from the outbox. IDs
 // not in the outbox are ignored.
+//
+// With Options.DeliveredDelay they are only noted here (Pending no longer
+// returns them) and removed with the next Commit, or after the delay.
 func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -296,18 +312,86 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	fn := func(tx *bbolt.Tx) error { // idempotent: Batch may run it twice
-		ob := tx.Bucket(bucketOutbox)
-		return ob.ForEachBucket(func(channel []byte) error {
-			cb := ob.Bucket(channel)
-			for _, id := range ids {
-				if err := cb.Delete(itob(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	if db.delDelay > 0 {
+		db.delMu.Lock()
+		if db.delIDs == nil {
+			db.delIDs = map[uint64]bool{}
+		}
+		for _, id := range ids {
+			db.delIDs[id] = true
+		}
+		if db.delTimer == nil {
+			db.delTimer = time.AfterFunc(db.delDelay, func() {
+				db.delMu.Lock()
+				db.delTimer = nil
+				db.delMu.Unlock()
+				_ = db.flushDelivered() // an error leaves them noted for the next try
+			})
+		}
+		db.delMu.Unlock()
+		return nil
 	}
+	return db.removeDelivered(ids)
+}
+
+// noted returns the delivered envelopes not yet removed.
+func (db *DB) noted() []uint64 {
+	db.delMu.Lock()
+	defer db.delMu.Unlock()
+	ids := make([]uint64, 0, len(db.delIDs))
+	for id := range db.delIDs {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// removed forgets the noted envelopes a transaction removed.
+func (db *DB) removed(ids []uint64) {
+	db.delMu.Lock()
+	defer db.delMu.Unlock()
+	for _, id := range ids {
+		delete(db.delIDs, id)
+	}
+}
+
+// isNoted reports whether id was delivered but not yet removed.
+func (db *DB) isNoted(id uint64) bool {
+	db.delMu.Lock()
+	defer db.delMu.Unlock()
+	return db.delIDs[id]
+}
+
+// flushDelivered removes the noted envelopes in a transaction of its own.
+func (db *DB) flushDelivered() error {
+	ids := db.noted()
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := db.removeDelivered(ids); err != nil {
+		return err
+	}
+	db.removed(ids)
+	return nil
+}
+
+// deleteEnvelopes deletes ids from every channel's outbox bucket;
+// idempotent, as Batch may run it twice.
+func deleteEnvelopes(tx *bbolt.Tx, ids []uint64) error {
+	ob := tx.Bucket(bucketOutbox)
+	return ob.ForEachBucket(func(channel []byte) error {
+		cb := ob.Bucket(channel)
+		for _, id := range ids {
+			if err := cb.Delete(itob(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// removeDelivered deletes ids from the outbox in one write transaction.
+func (db *DB) removeDelivered(ids []uint64) error {
+	fn := func(tx *bbolt.Tx) error { return deleteEnvelopes(tx, ids) }
 	var err error
 	if db.batch {
 		// Deliveries from many chats share transactions like commits do.

@@ -61,7 +61,7 @@ func openBot(ctx context.Context, o botOptions) (b *loadBot, err error) {
 	if err != nil {
 		return b, err
 	}
-	b.db, err = store.Open(filepath.Join(o.DataDir, "supportbot.db"), store.Options{Key: key, Timeout: time.Second, Batch: true})
+	b.db, err = store.Open(filepath.Join(o.DataDir, "supportbot.db"), store.Options{Key: key, Timeout: time.Second, Batch: true, DeliveredDelay: 100 * time.Millisecond})
 	if err != nil {
 		return b, err
 	}

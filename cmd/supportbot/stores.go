@@ -41,7 +41,7 @@ func (m *Main) openStore(ctx context.Context, key []byte) error {
 	c := &m.Config
 	if c.Store != storeEtcd {
 		var err error
-		m.DB, err = store.Open(c.dbPath(), store.Options{Key: key, Timeout: time.Second, Batch: true, Now: m.Now})
+		m.DB, err = store.Open(c.dbPath(), store.Options{Key: key, Timeout: time.Second, Batch: true, Now: m.Now, DeliveredDelay: deliveredDelay})
 		if errors.Is(err, store.ErrLocked) {
 			return fmt.Errorf("database %s is in use by another supportbot process; stop it or use another --data-dir", c.dbPath())
 		}
@@ -204,3 +204,9 @@ func (m *Main) observeStore(s sessionStore) sessionStore {
 	}
 	return o
 }
+
+// deliveredDelay is how long the bbolt store may wait to remove delivered
+// replies (store.Options.DeliveredDelay): usually the next commit removes
+// them first, so a reply costs one write transaction instead of two. After
+// a crash, replies delivered in this last moment are sent again.
+const deliveredDelay = 100 * time.Millisecond

@@ -128,7 +128,10 @@ func Open(path string, opt Options) (*DB, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opt.NoSync})
+	// The free-page list is not written with every commit (one page less
+	// per transaction); Open rebuilds it by scanning the file, which for
+	// a database of this size takes milliseconds. etcd runs bbolt so too.
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, NoSync: opt.NoSync, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: %w", path, ErrLocked)
 	}

@@ -372,3 +372,24 @@ func TestReplicaStartRefused(t *testing.T) {
 	}
 	t.Logf("refused after %v: %v", time.Since(start).Round(time.Millisecond), err)
 }
+
+// TestReplicaNotReadyBeforeElected: from Open on, a replica is a standby
+// until it wins the election; /readyz, served from the start of Run, must
+// never answer 200 before that.
+func TestReplicaNotReadyBeforeElected(t *testing.T) {
+	cluster := etcdtest.StartCluster(t, 1)
+	srv := telegramtest.NewServer(t)
+	m := NewMain()
+	m.Config = etcdConfig(t, srv, cluster, "")
+	m.Stdin, m.Stdout, m.Stderr = strings.NewReader(""), io.Discard, io.Discard
+	m.Logger = slog.New(slog.DiscardHandler)
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer m.Close()
+	rec := httptest.NewRecorder()
+	m.metricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "standby") {
+		t.Errorf("/readyz of a replica not yet elected = %d %q, want 503 saying standby", rec.Code, rec.Body.String())
+	}
+}

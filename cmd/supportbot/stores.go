@@ -57,6 +57,9 @@ func (m *Main) openStore(ctx context.Context, key []byte) error {
 	}
 	m.replica = r
 	m.sessions = r.store
+	// A standby until elected: /readyz, served from the start of Run,
+	// must not say ready before runReplica has campaigned.
+	m.standby.Store(true)
 	return nil
 }
 

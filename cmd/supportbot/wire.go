@@ -181,8 +181,15 @@ func (m *Main) openSlack(bundle *i18n.Bundle) error {
 	if apiURL != "" && !strings.HasSuffix(apiURL, "/") {
 		apiURL += "/" // slack-go appends the method name to it
 	}
+	var hc *http.Client
+	if m.replica != nil {
+		// As for Telegram: once this replica is no longer active, not one
+		// more Slack call.
+		hc = &http.Client{Timeout: 15 * time.Second, Transport: activeOnlyTransport{next: http.DefaultTransport, lost: &m.replica.lost}}
+	}
 	m.Slack, err = slack.New(slack.Config{
-		BotToken: c.SlackBotToken, AppToken: c.SlackAppToken,
+		HTTPClient: hc,
+		BotToken:   c.SlackBotToken, AppToken: c.SlackAppToken,
 		SigningSecret: c.SlackSigningSecret, Listen: c.SlackListen, APIURL: apiURL,
 		Channels: channels, Staff: c.slackStaff(), Prefix: c.SlackReplyPrefix, Lang: c.Lang,
 		Bundle: bundle, Engine: m.Engine, Portal: m.Portal, KV: m.kv("slack"),

@@ -111,6 +111,10 @@ type State struct {
 	Buttons []Btn
 	// Auth requires a logged-in customer.
 	Auth bool
+	// Fresh forgets the steps before this one: /back from it leaves the
+	// flow instead of returning to a step that no longer applies (the
+	// rating of a closed ticket does not go back into its chat).
+	Fresh bool
 	// On maps events to next states.
 	On On
 }

@@ -74,6 +74,13 @@ func (r *run) back(ctx context.Context) error {
 		return r.menu()
 	}
 	if len(fr.History) == 0 {
+		if at, ok := r.active(); ok && at.s.Fresh && len(r.sess.Stack) > 1 {
+			// News shown on top of a journey (a rating asked for): back
+			// to that journey where it was.
+			r.ended(fr.Flow, EndCancel)
+			r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
+			return r.enter(ctx)
+		}
 		if len(r.sess.Stack) > 1 { // a login started for another journey: back into that one
 			r.ended(fr.Flow, EndCancel)
 			r.sess.Stack = r.sess.Stack[:len(r.sess.Stack)-1]
@@ -153,6 +160,9 @@ func (r *run) enter(ctx context.Context) error {
 				r.say("common.expired", nil)
 			}
 			return r.menu()
+		}
+		if at.s.Fresh {
+			at.fr.History = nil
 		}
 		if at.s.Auth && r.sess.Token == "" {
 			r.sess.Stack = append(r.sess.Stack, Frame{Flow: loginFlow, State: r.e.flows[loginFlow].Start})

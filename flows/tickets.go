@@ -482,7 +482,7 @@ func liveClosed(_ context.Context, t *bot.Turn, v map[string]string) (string, er
 // rating: 1–5 stars for a closed ticket, then thanks.
 func (k *kit) rating() []bot.State {
 	return []bot.State{
-		{Name: "rate", Prompt: "support.rate.prompt", Enter: rateOptions, Input: bot.List{Var: varRating},
+		{Name: "rate", Prompt: "support.rate.prompt", Enter: rateOptions, Input: bot.List{Var: varRating}, Fresh: true,
 			On: bot.On{bot.EventNext: "rated"}},
 		{Name: "rated", Enter: k.saveRating, On: bot.On{bot.EventNext: "thanks"}},
 		{Name: "thanks", Prompt: "support.thanks.prompt", Input: bot.End{}},

@@ -171,6 +171,10 @@ type Flow struct {
 	// reply, a ticket closed) while this flow is the active one; others
 	// go to the engine's Config.Signals.
 	Signals map[string]Signal
+	// Support marks a flow that is itself a way to reach a person
+	// (opening a ticket, a live chat): its dead ends do not offer
+	// Config.Human, which would drop what the customer was writing.
+	Support bool
 	// Leave, if set, runs when the customer abandons the flow at one of
 	// its Relay states (/menu, /cancel, another journey): it may Send, to
 	// tell the other side of a live chat that the customer left. No I/O.

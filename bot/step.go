@@ -186,7 +186,7 @@ func (r *run) enter(ctx context.Context) error {
 					r.log.Warn("step failed", "flow", at.f.Name, "state", at.s.Name, "err", ue.Err)
 				}
 				rows := [][]btn{{{label: "common.btn.retry", data: callbackData(at.f.Name, at.s.Name, kindRetry, "")}}}
-				if row := r.humanRow(); row != nil && !at.traits().relay && at.f.Command != r.e.human {
+				if row := r.humanRow(); row != nil && !at.f.Support {
 					rows[0] = append(rows[0], row...)
 				}
 				r.outs = append(r.outs, out{id: ue.MsgID, data: ue.Data, buttons: append(rows, r.navRow(at))})

@@ -108,7 +108,7 @@ func (k *kit) support() bot.Flow {
 		bot.State{Name: "done_email", Prompt: "support.done_email.prompt", Input: bot.End{}},
 	)
 	return bot.Flow{
-		Name: Ticket, Start: "start", Title: "support.title", Command: "ticket", Menu: bot.MenuAlways,
+		Name: Ticket, Start: "start", Title: "support.title", Command: "ticket", Menu: bot.MenuAlways, Support: true,
 		Phrases: []string{"contact support", "open a ticket", "support ticket", "complaint", "problem", "פתיחת פנייה", "פנייה חדשה", "תלונה", "בעיה"},
 		Events:  []string{evMember, evLogin, evGuest, evHasName, evOne, evDone, evChat, evByEmail},
 		States:  states,
@@ -339,7 +339,7 @@ func (k *kit) human() bot.Flow {
 	)
 	states = append(states, k.rating()...)
 	return bot.Flow{
-		Name: Human, Start: "start", Title: "human.title", Command: "human", Menu: bot.MenuAlways,
+		Name: Human, Start: "start", Title: "human.title", Command: "human", Menu: bot.MenuAlways, Support: true,
 		Shortcut: &bot.Shortcut{Check: deptArg, Var: varDept, State: "start"},
 		Phrases: []string{"talk to a person", "human", "agent", "representative", "real person", "live chat",
 			"שיחה עם נציג", "נציג", "נציגה", "בן אדם", "שירות לקוחות"},

@@ -60,22 +60,7 @@ func TestEtcdSettings(t *testing.T) {
 		{name: "prefix with bbolt", args: []string{"--etcd-prefix", "x/"}, want: "--etcd-prefix: only the etcd store uses it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearEnv(t)
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			m := NewMain()
-			m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
-			err := m.ParseFlags(append([]string{"--data-dir", t.TempDir()}, tc.args...))
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("ParseFlags = %v, want no error", err)
-			case tc.want == "":
-			case err == nil:
-				t.Fatalf("ParseFlags = nil, want an error holding %q", tc.want)
-			case !strings.Contains(err.Error(), tc.want):
-				t.Errorf("ParseFlags = %q, want it to hold %q", err, tc.want)
-			}
+			err := parseFlagsWant(t, tc.env, tc.args, tc.want)
 			if err != nil && (strings.Contains(err.Error(), "s3cret-pw") || strings.Contains(err.Error(), "pw-from-file")) {
 				t.Errorf("error holds the password: %q", err)
 			}

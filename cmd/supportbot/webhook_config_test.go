@@ -42,21 +42,9 @@ func TestWebhookSettings(t *testing.T) {
 		{name: "polling", args: []string{"--telegram-token", "1:x"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearEnv(t)
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			m := NewMain()
-			m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
-			err := m.ParseFlags(append([]string{"--data-dir", t.TempDir()}, tc.args...))
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("ParseFlags = %v, want no error", err)
-			case tc.want == "":
-			case err == nil:
-				t.Fatalf("ParseFlags = nil, want an error holding %q", tc.want)
-			case !strings.Contains(err.Error(), tc.want) || (tc.absent != "" && strings.Contains(err.Error(), tc.absent)):
-				t.Errorf("ParseFlags = %q, want it to hold %q and not %q", err, tc.want, tc.absent)
+			err := parseFlagsWant(t, tc.env, tc.args, tc.want)
+			if err != nil && tc.absent != "" && strings.Contains(err.Error(), tc.absent) {
+				t.Errorf("ParseFlags = %q, want it not to hold %q", err, tc.absent)
 			}
 		})
 	}
@@ -96,25 +84,34 @@ func TestSlackSettings(t *testing.T) {
 		{"bad listen", with(socket, "SLACK_LISTEN", "nowhere", "SLACK_SIGNING_SECRET", "sig"), "SLACK_LISTEN=nowhere: want host:port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearEnv(t)
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			m := NewMain()
-			m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
-			err := m.ParseFlags([]string{"--data-dir", t.TempDir()})
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("ParseFlags = %v, want no error", err)
-			case tc.want == "":
-			case err == nil:
-				t.Fatalf("ParseFlags = nil, want an error holding %q", tc.want)
-			case !strings.Contains(err.Error(), tc.want):
-				t.Errorf("ParseFlags = %q, want it to hold %q", err, tc.want)
-			}
+			err := parseFlagsWant(t, tc.env, nil, tc.want)
 			if err != nil && (strings.Contains(err.Error(), "xoxb-1") || strings.Contains(err.Error(), "xapp-1") || strings.Contains(err.Error(), "=sig")) {
 				t.Errorf("error holds a secret: %q", err)
 			}
 		})
 	}
+}
+
+// parseFlagsWant runs ParseFlags on args (with a fresh data directory)
+// under env alone, and checks its error holds want ("" = no error). It
+// returns the error for further checks.
+func parseFlagsWant(t *testing.T, env map[string]string, args []string, want string) error {
+	t.Helper()
+	clearEnv(t)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	m := NewMain()
+	m.Stdout, m.Stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	err := m.ParseFlags(append([]string{"--data-dir", t.TempDir()}, args...))
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("ParseFlags = %v, want no error", err)
+	case want == "":
+	case err == nil:
+		t.Fatalf("ParseFlags = nil, want an error holding %q", want)
+	case !strings.Contains(err.Error(), want):
+		t.Errorf("ParseFlags = %q, want it to hold %q", err, want)
+	}
+	return err
 }

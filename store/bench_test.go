@@ -7,16 +7,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"supportbot/bot"
+	"supportbot/store/storetest"
 )
 
 // benchConfigs are the write modes the benchmarks compare. All but nosync
@@ -140,41 +139,13 @@ func BenchmarkCommitParallel(b *testing.B) {
 // commitParallel runs b.N commits from one goroutine per key and reports
 // throughput and commit latency.
 func commitParallel(b *testing.B, db *DB, keys []string) {
-	var (
-		next      atomic.Int64
-		wg        sync.WaitGroup
-		latencies = make([][]time.Duration, len(keys))
-		errs      = make([]error, len(keys))
-	)
-	b.ResetTimer()
+	sessions := make([]bot.Session, len(keys))
 	for g, key := range keys {
-		wg.Go(func() {
-			s := benchSession(key)
-			for {
-				op := next.Add(1)
-				if op > int64(b.N) {
-					return
-				}
-				start := time.Now()
-				if err := commit(db, &s, op); err != nil {
-					errs[g] = err
-					return
-				}
-				latencies[g] = append(latencies[g], time.Since(start))
-			}
-		})
+		sessions[g] = benchSession(key)
 	}
-	wg.Wait()
-	b.StopTimer()
-	for _, err := range errs {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	all := slices.Sorted(slices.Values(slices.Concat(latencies...)))
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
-	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	storetest.Parallel(b, len(keys), "updates", func(g int, op int64) error {
+		return commit(db, &sessions[g], op)
+	})
 }
 
 // prefillSessions is how many sessions the prefilled file holds.

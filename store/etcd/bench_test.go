@@ -3,16 +3,14 @@ package etcd_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"supportbot/bot"
 	"supportbot/store/etcd"
 	"supportbot/store/etcd/etcdtest"
+	"supportbot/store/storetest"
 )
 
 // BenchmarkCommitParallel measures Commit on a 3-member embedded cluster
@@ -25,42 +23,10 @@ func BenchmarkCommitParallel(b *testing.B) {
 	for _, chats := range []int{20, 200} {
 		b.Run(fmt.Sprintf("chats-%d", chats), func(b *testing.B) {
 			s := mustOpen(b, etcd.Options{Client: cli, Prefix: fmt.Sprintf("bench-%d-%d/", chats, b.N)})
-			var (
-				next      atomic.Int64
-				wg        sync.WaitGroup
-				latencies = make([][]time.Duration, chats)
-				errs      = make([]error, chats)
-			)
 			ctx := context.Background()
-			b.ResetTimer()
-			for g := range chats {
-				wg.Go(func() {
-					key := "telegram:" + strconv.Itoa(g)
-					for {
-						op := next.Add(1)
-						if op > int64(b.N) {
-							return
-						}
-						start := time.Now()
-						if err := benchStep(ctx, s, key, op); err != nil {
-							errs[g] = err
-							return
-						}
-						latencies[g] = append(latencies[g], time.Since(start))
-					}
-				})
-			}
-			wg.Wait()
-			b.StopTimer()
-			for _, err := range errs {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			all := slices.Sorted(slices.Values(slices.Concat(latencies...)))
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-			b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+			storetest.Parallel(b, chats, "steps", func(g int, op int64) error {
+				return benchStep(ctx, s, "telegram:"+strconv.Itoa(g), op)
+			})
 		})
 	}
 }

@@ -545,7 +545,7 @@ func (a *Adapter) firstName(ctx context.Context, user, fallback string) string {
 	u, err := a.api.GetUserInfoContext(uctx, user)
 	cancel()
 	if err != nil {
-		a.log.Warn("users.info failed; using the payload's name", "user", user, "name", fallback, "err", err)
+		a.log.Warn("users.info failed; using the payload's name", "user", user, "err", err)
 		if methodMissing(err) {
 			a.namesMu.Lock()
 			a.namesOff = a.now().Add(usersInfoPause)

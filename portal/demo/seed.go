@@ -139,7 +139,7 @@ func (s *Server) seed() {
 			AboutHE: "מעקב אחר משלוח, זמני מסירה ושינוי כתובת"},
 		{ID: "sales", Name: "Sales and new plans", NameHE: "מכירות וחבילות חדשות",
 			About:   "New plans, extending a rental, and devices such as hotspots",
-			AboutHE: "הצטרפות לתוכנית, הארכת השכרה ורכישת מכשירים כמו ראוטר נייד"},
+			AboutHE: "הצטרפות לחבילה, הארכת השכרה ורכישת מכשירים כמו ראוטר נייד"},
 	}
 	s.nextTicket = 5003
 

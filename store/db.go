@@ -80,9 +80,9 @@ type Options struct {
 	Now func() time.Time
 	// DeliveredDelay, if positive, defers the removal of delivered
 	// envelopes: Delivered only notes them (Pending no longer returns
-	// them), and they are removed in the transaction of the next Commit or
-	// after this delay, whichever comes first, and at Close. One write
-	// transaction per reply instead of two; the price is that after a crash
+	// them), and they are removed in the transaction of the next Commit,
+	// or in one of their own if no Commit came within this delay, and at
+	// Close. One write transaction per reply instead of two; the price is that after a crash
 	// the replies delivered in the last DeliveredDelay are sent again.
 	DeliveredDelay time.Duration
 }
@@ -96,10 +96,11 @@ type DB struct {
 	now   func() time.Time
 
 	// Delivered envelopes not yet removed (Options.DeliveredDelay).
-	delDelay time.Duration
-	delMu    sync.Mutex
-	delIDs   map[uint64]bool
-	delTimer *time.Timer
+	delDelay  time.Duration
+	delMu     sync.Mutex
+	delIDs    map[uint64]time.Time // when each was noted
+	delTimer  *time.Timer
+	delClosed bool // no more timers
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -181,6 +182,7 @@ func orDefault[T int | time.Duration](v, def T) T {
 // Close releases the file. Calling it again does nothing.
 func (db *DB) Close() error {
 	db.delMu.Lock()
+	db.delClosed = true
 	if db.delTimer != nil {
 		db.delTimer.Stop()
 		db.delTimer = nil

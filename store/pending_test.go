@@ -128,3 +128,64 @@ func TestDeliveredDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveredDelaySteadyPace: when the delay runs out, a mark that a
+// commit took in the meantime costs nothing, and a younger one waits for
+// its own deadline (the next commit usually takes it). Before, the timer
+// removed whatever was noted at that moment, so at a steady pace every
+// 100 ms brought a write transaction of its own beside the commits.
+func TestDeliveredDelaySteadyPace(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(filepath.Join(t.TempDir(), "bot.db"), Options{Key: bytes.Repeat([]byte{3}, 32), DeliveredDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	commit := func(chat string) bot.Envelope {
+		t.Helper()
+		envs, err := db.Commit(ctx, bot.Commit{Session: bot.Session{Key: "telegram:" + chat}, Replies: []bot.Reply{{Text: chat}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return envs[0]
+	}
+	writes := func() int {
+		st := db.bolt.Stats()
+		return int(st.TxStats.GetWrite())
+	}
+
+	a := commit("1")
+	if err := db.Delivered(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	b := commit("2") // takes a's mark
+	if err := db.Delivered(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := writes()
+	db.delTimeout() // a's deadline: b's mark is young
+	if n := writes() - before; n != 0 {
+		t.Errorf("the timer wrote %d pages while the only mark left was young, want 0", n)
+	}
+	if !db.isNoted(b.ID) {
+		t.Fatal("b's mark was removed before its delay")
+	}
+	db.delMu.Lock()
+	rearmed := db.delTimer != nil
+	db.delIDs[b.ID] = time.Now().Add(-2 * time.Hour) // b's delay has passed
+	db.delMu.Unlock()
+	if !rearmed {
+		t.Error("no timer set for b's deadline")
+	}
+	db.delTimeout()
+	if db.isNoted(b.ID) {
+		t.Error("b's mark still noted after its delay")
+	}
+	if got, err := db.Pending(ctx, "telegram", 0, 0); err != nil || len(got) != 0 {
+		t.Errorf("Pending = %+v, %v; want none", got, err)
+	}
+	_, n, err := db.Stats()
+	if err != nil || n != 0 {
+		t.Errorf("%d envelopes stored after both delays (%v), want 0", n, err)
+	}
+}

@@ -313,25 +313,54 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 		return nil
 	}
 	if db.delDelay > 0 {
+		now := time.Now()
 		db.delMu.Lock()
 		if db.delIDs == nil {
-			db.delIDs = map[uint64]bool{}
+			db.delIDs = map[uint64]time.Time{}
 		}
 		for _, id := range ids {
-			db.delIDs[id] = true
+			if _, ok := db.delIDs[id]; !ok {
+				db.delIDs[id] = now
+			}
 		}
 		if db.delTimer == nil {
-			db.delTimer = time.AfterFunc(db.delDelay, func() {
-				db.delMu.Lock()
-				db.delTimer = nil
-				db.delMu.Unlock()
-				_ = db.flushDelivered() // an error leaves them noted for the next try
-			})
+			db.delTimer = time.AfterFunc(db.delDelay, db.delTimeout)
 		}
 		db.delMu.Unlock()
 		return nil
 	}
 	return db.removeDelivered(ids)
+}
+
+// delTimeout runs when the oldest noted envelope may have waited
+// Options.DeliveredDelay. Usually a Commit has removed it since (at a
+// steady pace every reply's mark goes with the next commit): then the timer
+// is set again for the oldest mark left, and only marks that no commit took
+// within the delay get a transaction of their own.
+func (db *DB) delTimeout() {
+	db.delMu.Lock()
+	db.delTimer = nil
+	if db.delClosed {
+		db.delMu.Unlock()
+		return
+	}
+	var oldest time.Time
+	for _, at := range db.delIDs {
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
+		}
+	}
+	if oldest.IsZero() {
+		db.delMu.Unlock()
+		return
+	}
+	if wait := db.delDelay - time.Since(oldest); wait > 0 {
+		db.delTimer = time.AfterFunc(wait, db.delTimeout)
+		db.delMu.Unlock()
+		return
+	}
+	db.delMu.Unlock()
+	_ = db.flushDelivered() // an error leaves them noted for the next Commit or Close
 }
 
 // noted returns the delivered envelopes not yet removed.
@@ -358,7 +387,8 @@ func (db *DB) removed(ids []uint64) {
 func (db *DB) isNoted(id uint64) bool {
 	db.delMu.Lock()
 	defer db.delMu.Unlock()
-	return db.delIDs[id]
+	_, ok := db.delIDs[id]
+	return ok
 }
 
 // flushDelivered removes the noted envelopes in a transaction of its own.

@@ -35,7 +35,20 @@ type dispatcher struct {
 
 	// hooks admits webhook requests until the shutdown drain.
 	hooks gate
+
+	// next hands a chat to an idle worker: a goroutine that emptied a
+	// chat's queue waits there up to workerIdle for another chat, so a
+	// new chat's update mostly runs on a goroutine whose stack has
+	// already grown to what handling needs (starting a goroutine per
+	// chat, at a steady pace, grew a fresh stack for nearly every update:
+	// about 8% of the bot's CPU). quit, closed by stop, ends the waits.
+	next    chan int64
+	quit    chan struct{}
+	started int // workers started, for tests
 }
+
+// workerIdle is how long a worker waits for another chat before it exits.
+const workerIdle = 10 * time.Second
 
 // job is one update on its way through a worker.
 type job struct {
@@ -98,7 +111,8 @@ const (
 )
 
 func newDispatcher(c *Channel, maxPerChat, maxTotal int) *dispatcher {
-	return &dispatcher{c: c, maxPerChat: maxPerChat, maxTotal: maxTotal, chats: map[int64][]*job{}}
+	return &dispatcher{c: c, maxPerChat: maxPerChat, maxTotal: maxTotal, chats: map[int64][]*job{},
+		next: make(chan int64), quit: make(chan struct{})}
 }
 
 // submitResult is what submit did with a job.
@@ -110,8 +124,8 @@ const (
 	submitFull // a queue bound was reached: try again later
 )
 
-// submit queues j behind its chat's earlier updates, starting the chat's
-// goroutine if it has none.
+// submit queues j behind its chat's earlier updates, giving the chat a
+// worker if it has none: an idle one, else a new one.
 func (d *dispatcher) submit(j *job) submitResult {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -126,9 +140,32 @@ func (d *dispatcher) submit(j *job) submitResult {
 	d.chats[chat] = append(q, j)
 	d.total++
 	if !active {
-		d.wg.Go(func() { d.run(chat) })
+		select {
+		case d.next <- chat:
+		default:
+			d.started++
+			d.wg.Go(func() { d.work(chat) })
+		}
 	}
 	return submitted
+}
+
+// work runs chat's queue, then the queues of the chats handed to it, until
+// none comes for workerIdle or the dispatcher stops.
+func (d *dispatcher) work(chat int64) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		d.run(chat)
+		idle.Reset(workerIdle)
+		select {
+		case chat = <-d.next:
+		case <-idle.C:
+			return
+		case <-d.quit:
+			return
+		}
+	}
 }
 
 // run handles chat's queue in order until it is empty.
@@ -167,7 +204,10 @@ func (d *dispatcher) hasRoom() bool {
 // stop takes no more updates, lets those queued finish and waits for them.
 func (d *dispatcher) stop() {
 	d.mu.Lock()
-	d.closed = true
+	if !d.closed {
+		d.closed = true
+		close(d.quit) // submit hands out no more chats
+	}
 	d.mu.Unlock()
 	d.wg.Wait()
 }

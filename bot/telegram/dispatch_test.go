@@ -123,3 +123,27 @@ func TestCallbackAnsweredOnArrival(t *testing.T) {
 		t.Errorf("callback query not answered while its update is handled")
 	}
 }
+
+// TestWorkersReused: updates of different chats that come one after the
+// other run on one worker goroutine, which waits idle for the next chat,
+// instead of a new goroutine (and a new stack to grow) per update.
+func TestWorkersReused(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	synctest.Test(t, func(t *testing.T) {
+		ch, stop := runInBubble(t, srv, newEngine(), newCallClock(), nil)
+		defer stop()
+		synctest.Wait()
+		h := ch.Handler()
+		for i := range 20 {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, telegramtest.WebhookRequest("/", "bubble", textUpdate(i+1, int64(3000+i), "/help")))
+			if w.Code != http.StatusOK {
+				t.Fatalf("update %d: status %d, want 200", i+1, w.Code)
+			}
+			synctest.Wait() // the worker is idle again
+		}
+		if n := telegram.WorkersStarted(ch); n != 1 {
+			t.Errorf("%d workers started for 20 chats one after the other, want 1", n)
+		}
+	})
+}

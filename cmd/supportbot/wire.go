@@ -57,6 +57,7 @@ type Main struct {
 	Portal     *portal.Client
 	PortalURL  string
 	stopPortal func(context.Context) error
+	portalTr   *http.Transport // the portal client's connections
 	banner     string
 	notes      map[string]console.Notes
 	logFile    *os.File      // the terminal chat's log, if logs go there
@@ -126,6 +127,7 @@ func (m *Main) Open(ctx context.Context) error {
 	// Many chats call the one portal host at once: keep their connections.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 128
+	m.portalTr = tr
 	m.Portal = portal.NewClient(m.PortalURL, append(m.portalOptions(),
 		portal.WithHTTPClient(&http.Client{Timeout: 10 * time.Second, Transport: tr}),
 		portal.WithStaffKey(c.PortalStaffKey))...)
@@ -394,6 +396,12 @@ func (m *Main) expireLoop(ctx context.Context) {
 // Close stops the demo portal and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.portalTr != nil {
+		// A connection the client dialled but never used (another one
+		// came free first) is new, not idle, to the demo portal's server,
+		// and its shutdown would wait 5 s for it.
+		m.portalTr.CloseIdleConnections()
+	}
 	if m.stopPortal != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, m.stopPortal(ctx))

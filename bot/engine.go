@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,7 +70,14 @@ type Engine struct {
 
 	wakeMu sync.Mutex
 	wake   map[string]chan struct{}
+
+	// plain caches the messages rendered without data or count (buttons,
+	// prompts), by staticKey: their text never changes.
+	plain sync.Map
 }
+
+// staticKey is the plain cache's key of message id in lang.
+type staticKey struct{ lang, id string }
 
 // engineMsgs are the message IDs the engine itself renders.
 var engineMsgs = []string{
@@ -246,20 +252,13 @@ func (e *Engine) handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		}
 	}
 	defer func() { e.obs.Handled(time.Since(began)) }()
-	sess, ok, err := e.store.Load(ctx, in.Key)
-	fresh := false
+	sess, err := e.load(ctx, in.Key)
+	fresh := errors.Is(err, ErrUnreadable)
 	switch {
-	case errors.Is(err, ErrUnreadable):
+	case fresh:
 		log.Warn("session unreadable; starting afresh", "err", err)
-		sess, fresh = Session{Key: in.Key, Rev: sess.Rev}, true // replace what is stored
 	case err != nil:
-		return nil, fmt.Errorf("load session %s: %w", in.Key, err)
-	case !ok:
-		sess = Session{Key: in.Key}
-	}
-	saved, err := json.Marshal(sess)
-	if err != nil {
-		return nil, fmt.Errorf("copy session %s: %w", in.Key, err)
+		return nil, err
 	}
 
 	if in.LangHint != "" {
@@ -279,10 +278,11 @@ func (e *Engine) handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 			attrs = append(attrs, "flow", fr.Flow, "state", fr.State)
 		}
 		log.Error("handle update", attrs...)
+		// The session as it was: read again rather than copied before
+		// every update for the rare one that fails.
 		rev := sess.Rev
-		sess = Session{}
-		if err := json.Unmarshal(saved, &sess); err != nil {
-			return nil, fmt.Errorf("restore session %s: %w", in.Key, err)
+		if sess, err = e.load(ctx, in.Key); err != nil && !errors.Is(err, ErrUnreadable) {
+			return nil, fmt.Errorf("restore session: %w", err)
 		}
 		sess.Rev = rev
 		// Keep the deletions (a password, a card number): they must
@@ -311,6 +311,22 @@ func (e *Engine) handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		log.Debug("update handled", attrs...)
 	}
 	return envs, err
+}
+
+// load reads key's session, a new one if none is stored. If what is
+// stored is unreadable, it returns a new session that replaces it, and an
+// error wrapping ErrUnreadable.
+func (e *Engine) load(ctx context.Context, key string) (Session, error) {
+	sess, ok, err := e.store.Load(ctx, key)
+	switch {
+	case errors.Is(err, ErrUnreadable):
+		return Session{Key: key, Rev: sess.Rev}, err // replace what is stored
+	case err != nil:
+		return Session{}, fmt.Errorf("load session %s: %w", key, err)
+	case !ok:
+		return Session{Key: key}, nil
+	}
+	return sess, nil
 }
 
 // commit writes c and, once it is written, reports the flows it started

@@ -89,6 +89,14 @@ func (e *Engine) fragmentLog(log *slog.Logger, lang, id string, data map[string]
 	if loc == nil {
 		loc = e.localizers[e.defaultLang]
 	}
+	// Only supported languages are cached (others render the default's
+	// text), so the cache stays as small as the bundle.
+	plain := len(data) == 0 && count == nil && loc == e.localizers[lang]
+	if plain {
+		if s, ok := e.plain.Load(staticKey{lang, id}); ok {
+			return s.(string)
+		}
+	}
 	rtl := lang == "he"
 	var td map[string]any
 	if len(data) > 0 {
@@ -115,6 +123,10 @@ func (e *Engine) fragmentLog(log *slog.Logger, lang, id string, data map[string]
 		if s == "" {
 			s = id
 		}
+		return s
+	}
+	if plain {
+		e.plain.Store(staticKey{lang, id}, s)
 	}
 	return s
 }

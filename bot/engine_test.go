@@ -353,3 +353,50 @@ func TestKeepMarksWhatMustArrive(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedUpdateKeepsSession: when a step fails unexpectedly, the session
+// is as it was before the update (the answer it took is not kept), the
+// customer is told, and the next update continues from where they were.
+func TestFailedUpdateKeepsSession(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	fail := true
+	f := testFlow()
+	f.States[1].Enter = func(ctx context.Context, t *bot.Turn) (string, error) {
+		if fail {
+			return "", errors.New("boom")
+		}
+		return "", nil
+	}
+	e := newEngine(t, db, f)
+	ctx := context.Background()
+	if _, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 1, Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	before, _, err := db.Load(ctx, "t:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 2, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := texts(envs), "Something went wrong on our side"; !strings.Contains(got, want) {
+		t.Errorf("replies %q, want the internal error note %q", got, want)
+	}
+	after, _, err := db.Load(ctx, "t:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb, fa := before.Top(), after.Top(); fb == nil || fa == nil || fa.State != fb.State || fa.Vars["word"] != fb.Vars["word"] || len(after.Stack) != len(before.Stack) {
+		t.Errorf("session after the failed step = %+v, want it as before: %+v", after.Stack, before.Stack)
+	}
+	fail = false
+	envs, err = e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 3, Text: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(envs); !strings.Contains(got, "You said again") {
+		t.Errorf("after the failure, replies %q, want the journey to go on from the question", got)
+	}
+}

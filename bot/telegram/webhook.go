@@ -59,20 +59,27 @@ func (c *Channel) Handler() http.Handler {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
-		var head struct {
-			ID *int64 `json:"update_id"`
-		}
-		if err := json.Unmarshal(body, &head); err != nil || head.ID == nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
+		// One decoding: the update, and whether update_id was there at
+		// all (the shallower field takes the key).
 		u := new(models.Update)
-		if err := json.Unmarshal(body, u); err != nil {
+		wire := struct {
+			ID *int64 `json:"update_id"`
+			*models.Update
+		}{Update: u}
+		if err := json.Unmarshal(body, &wire); err != nil || wire.ID == nil {
+			var head struct {
+				ID *int64 `json:"update_id"`
+			}
+			if json.Unmarshal(body, &head) != nil || head.ID == nil {
+				http.Error(w, "bad request", http.StatusBadRequest)
+				return
+			}
 			// Valid JSON the SDK's types reject: nothing we handle.
 			c.log.Warn("update not decoded, ignored", "update", *head.ID, c.errAttr(err))
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		u.ID = *wire.ID
 		d := c.disp.Load()
 		if d == nil || c.opt.Webhook.Secret == "" || !d.hooks.enter() {
 			w.Header().Set("Connection", "close")

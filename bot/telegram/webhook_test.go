@@ -6,9 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"supportbot/bot/telegram"
@@ -254,4 +256,40 @@ func TestWebhookURLScheme(t *testing.T) {
 	if code, err := postUpdate("http://"+addr+"/hook", "local", 1, 5, "hi"); err != nil || code != http.StatusOK {
 		t.Errorf("update on the http webhook's path: status %d (%v), want 200", code, err)
 	}
+}
+
+// TestWebhookBodies: what the webhook answers for each kind of body.
+// Telegram redelivers on anything but 2xx, so only a body that is not an
+// update at all gets 400; an update the SDK's types reject is answered
+// 200 and ignored, as is one with nothing the bot handles.
+func TestWebhookBodies(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine()
+		ch, stop := runInBubble(t, srv, eng, newCallClock(), nil)
+		defer stop()
+		synctest.Wait()
+		h := ch.Handler()
+		for _, c := range []struct {
+			name, body string
+			code       int
+		}{
+			{"not JSON", "hello", http.StatusBadRequest},
+			{"no update_id", `{"message":{"message_id":1,"date":1,"chat":{"id":5,"type":"private"},"text":"hi"}}`, http.StatusBadRequest},
+			{"update_id only", `{"update_id":7}`, http.StatusOK},
+			{"rejected by the SDK's types", `{"update_id":8,"message":"not an object"}`, http.StatusOK},
+			{"a text message", string(textUpdate(9, 4242, "/help")), http.StatusOK},
+		} {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, telegramtest.WebhookRequest("/", "bubble", []byte(c.body)))
+			if w.Code != c.code {
+				t.Errorf("%s: status %d, want %d", c.name, w.Code, c.code)
+			}
+		}
+		synctest.Wait()
+		inbounds, _, _ := eng.snapshot()
+		if len(inbounds) != 1 || inbounds[0].UpdateID != 9 || inbounds[0].Text != "/help" {
+			t.Errorf("updates handled %+v, want only 9's /help", inbounds)
+		}
+	})
 }

@@ -347,13 +347,13 @@ func (f *Flow) messageIDs() []string {
 // machine builds a fresh fsm positioned at state. Flows never keep an fsm
 // between updates: the persisted state name is the truth.
 func (f *Flow) machine(state string, entered *[]string) *fsm.FSM {
-	cbs := fsm.Callbacks{}
-	for _, s := range f.States {
-		cbs["enter_"+s.Name] = func(_ context.Context, e *fsm.Event) {
+	// One generic callback rather than one per state: a machine is built
+	// for every update, and NewFSM sorts out each callback it is given.
+	return fsm.NewFSM(state, f.events, fsm.Callbacks{
+		"enter_state": func(_ context.Context, e *fsm.Event) {
 			*entered = append(*entered, e.Dst)
-		}
-	}
-	return fsm.NewFSM(state, f.events, cbs)
+		},
+	})
 }
 
 // Mermaid renders the flow's graph as a Mermaid state diagram.

@@ -25,11 +25,9 @@ var benchConfigs = []struct {
 	opt  Options
 }{
 	{"update", Options{}},
-	{"batch-1000-10ms", Options{Batch: true, MaxBatchSize: 1000, MaxBatchDelay: 10 * time.Millisecond}}, // bbolt's defaults
-	{"batch-200-1ms", Options{Batch: true, MaxBatchSize: 200, MaxBatchDelay: time.Millisecond}},
-	{"batch-200-2ms", Options{Batch: true, MaxBatchSize: 200, MaxBatchDelay: 2 * time.Millisecond}},
-	{"batch-64-500us", Options{Batch: true, MaxBatchSize: 64, MaxBatchDelay: 500 * time.Microsecond}},
-	{"batch-32-200us", Options{Batch: true, MaxBatchSize: 32, MaxBatchDelay: 200 * time.Microsecond}},
+	{"batch-1000", Options{Batch: true, MaxBatchSize: 1000}},
+	{"batch-200", Options{Batch: true}}, // the default
+	{"batch-32", Options{Batch: true, MaxBatchSize: 32}},
 	{"nosync", Options{NoSync: true}},
 }
 

@@ -26,13 +26,11 @@ const (
 	DefaultHandledTTL = 7 * 24 * time.Hour
 	// DefaultMaxBatchSize is the most Commits combined into one transaction
 	// in Batch mode. With 200 concurrent conversations, 200 commits per
-	// transaction and DefaultMaxBatchDelay gave the best throughput measured
-	// (BenchmarkCommitParallel); larger batches never fill and always wait.
+	// transaction gave the best throughput measured (BenchmarkCommitChats).
 	DefaultMaxBatchSize = 200
-	// DefaultMaxBatchDelay is how long a Commit in Batch mode waits for
-	// others to join its transaction. It must cover the time the
-	// conversations of one batch take to prepare their next Commit: 1ms
-	// gave smaller batches and less throughput.
+	// DefaultMaxBatchDelay is how long a transaction in Batch mode may wait
+	// for others to join it. It must cover the time the conversations of
+	// one batch take to prepare their next Commit.
 	DefaultMaxBatchDelay = 2 * time.Millisecond
 )
 
@@ -61,14 +59,16 @@ type Options struct {
 	// committed updates; it exists to measure what durability costs.
 	NoSync bool
 	// Batch makes Commit combine concurrent calls into shared transactions
-	// (bbolt's DB.Batch). It raises throughput with many concurrent
-	// conversations and adds up to MaxBatchDelay of latency to each Commit;
-	// with few writers it is slower than one transaction per Commit.
+	// (group commit). A Commit that finds no transaction under way commits
+	// at once; those that come meanwhile share the next one. It raises
+	// throughput with many concurrent conversations and costs nothing with
+	// one.
 	Batch bool
 	// MaxBatchSize is the most Commits per transaction in Batch mode.
 	// Zero means DefaultMaxBatchSize.
 	MaxBatchSize int
-	// MaxBatchDelay is the longest a Commit in Batch mode waits for others.
+	// MaxBatchDelay is the longest a transaction in Batch mode waits for
+	// more Commits, which it does only when the one before it was shared.
 	// Zero means DefaultMaxBatchDelay.
 	MaxBatchDelay time.Duration
 	// HandledTTL is how long a handled update id is remembered, counted
@@ -91,7 +91,7 @@ type Options struct {
 type DB struct {
 	bolt  *bbolt.DB
 	codec *Codec
-	batch bool
+	group *group        // Options.Batch; nil: a transaction per call
 	ttl   time.Duration // of a handled update id
 	now   func() time.Time
 
@@ -139,10 +139,6 @@ func Open(path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %v", path, err)
 	}
-	if opt.Batch {
-		b.MaxBatchSize = orDefault(opt.MaxBatchSize, DefaultMaxBatchSize)
-		b.MaxBatchDelay = orDefault(opt.MaxBatchDelay, DefaultMaxBatchDelay)
-	}
 	err = b.Update(func(tx *bbolt.Tx) error {
 		for _, name := range [][]byte{bucketSessions, bucketHandled, bucketOutbox, bucketKV} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -159,7 +155,6 @@ func Open(path string, opt Options) (*DB, error) {
 	db := &DB{
 		bolt:  b,
 		codec: codec,
-		batch: opt.Batch,
 		ttl:   orDefault(opt.HandledTTL, DefaultHandledTTL),
 		now:   opt.Now,
 
@@ -167,6 +162,10 @@ func Open(path string, opt Options) (*DB, error) {
 	}
 	if db.now == nil {
 		db.now = time.Now
+	}
+	if opt.Batch {
+		db.group = &group{db: b, max: orDefault(opt.MaxBatchSize, DefaultMaxBatchSize),
+			delay: orDefault(opt.MaxBatchDelay, DefaultMaxBatchDelay)}
 	}
 	return db, nil
 }

@@ -165,8 +165,8 @@ func (db *DB) Commit(ctx context.Context, c bot.Commit) ([]bot.Envelope, error) 
 		}
 		return nil
 	}
-	if db.batch {
-		err = db.bolt.Batch(fn)
+	if db.group != nil {
+		err = db.group.update(fn)
 	} else {
 		err = db.bolt.Update(fn)
 	}
@@ -423,9 +423,9 @@ func deleteEnvelopes(tx *bbolt.Tx, ids []uint64) error {
 func (db *DB) removeDelivered(ids []uint64) error {
 	fn := func(tx *bbolt.Tx) error { return deleteEnvelopes(tx, ids) }
 	var err error
-	if db.batch {
+	if db.group != nil {
 		// Deliveries from many chats share transactions like commits do.
-		err = db.bolt.Batch(fn)
+		err = db.group.update(fn)
 	} else {
 		err = db.bolt.Update(fn)
 	}

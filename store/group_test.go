@@ -1,0 +1,168 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"go.etcd.io/bbolt"
+)
+
+func openGroup(t *testing.T) *group {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return &group{db: db, max: DefaultMaxBatchSize}
+}
+
+func put(key string) func(*bbolt.Tx) error {
+	return func(tx *bbolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte(key), []byte("v")) }
+}
+
+func keys(t *testing.T, g *group) map[string]bool {
+	t.Helper()
+	got := map[string]bool{}
+	g.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("b")).ForEach(func(k, _ []byte) error { got[string(k)] = true; return nil })
+	})
+	return got
+}
+
+// holdLeader starts a call whose transaction waits until release is
+// closed, and returns once it is under way: calls made meanwhile queue and
+// then share one transaction.
+func holdLeader(t *testing.T, g *group, wg *sync.WaitGroup) (release chan struct{}) {
+	release = make(chan struct{})
+	inside := make(chan struct{})
+	wg.Go(func() {
+		err := g.update(func(tx *bbolt.Tx) error {
+			close(inside)
+			<-release
+			return put("leader")(tx)
+		})
+		if err != nil {
+			t.Errorf("leader: %v", err)
+		}
+	})
+	<-inside
+	return release
+}
+
+// waitQueued waits until n calls are queued behind the leader.
+func waitQueued(g *group, n int) {
+	for {
+		g.mu.Lock()
+		q := len(g.queue)
+		g.mu.Unlock()
+		if q >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestGroupSharesTransactions: calls that come while a transaction is under
+// way share the next one; every call's write is committed.
+func TestGroupSharesTransactions(t *testing.T) {
+	g := openGroup(t)
+	var wg sync.WaitGroup
+	release := holdLeader(t, g, &wg)
+	const n = 50
+	for i := range n {
+		wg.Go(func() {
+			if err := g.update(put(fmt.Sprint("k", i))); err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	waitQueued(g, n)
+	close(release)
+	wg.Wait()
+	if got := keys(t, g); len(got) != n+1 {
+		t.Errorf("%d keys committed, want %d", len(got), n+1)
+	}
+	if g.txs != 2 {
+		t.Errorf("%d transactions for a held one and %d calls queued behind it, want 2", g.txs, n)
+	}
+	// A lone call commits in a transaction of its own, at once.
+	if err := g.update(put("alone")); err != nil || !keys(t, g)["alone"] {
+		t.Errorf("lone call: %v, committed %v", err, keys(t, g)["alone"])
+	}
+}
+
+// TestGroupCapsTransactions: at most max calls share a transaction.
+func TestGroupCapsTransactions(t *testing.T) {
+	g := openGroup(t)
+	g.max = 4
+	var wg sync.WaitGroup
+	release := holdLeader(t, g, &wg)
+	for i := range 10 {
+		wg.Go(func() {
+			if err := g.update(put(fmt.Sprint("k", i))); err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	waitQueued(g, 10)
+	close(release)
+	wg.Wait()
+	if len(keys(t, g)) != 11 || g.txs != 4 {
+		t.Errorf("%d keys in %d transactions, want 11 in 4 (1 held, then 4+4+2)", len(keys(t, g)), g.txs)
+	}
+}
+
+// TestGroupFailureIsolated: a call whose function fails gets its error from
+// a transaction of its own, and its writes are not kept; the calls it
+// shared a transaction with are committed. A panic is the panicking
+// caller's, as with bbolt's Batch.
+func TestGroupFailureIsolated(t *testing.T) {
+	g := openGroup(t)
+	var wg sync.WaitGroup
+	release := holdLeader(t, g, &wg)
+	boom := errors.New("boom")
+	var failErr error
+	var panicked any
+	wg.Go(func() {
+		failErr = g.update(func(tx *bbolt.Tx) error {
+			if err := put("failed")(tx); err != nil {
+				return err
+			}
+			return boom
+		})
+	})
+	waitQueued(g, 1)
+	wg.Go(func() {
+		defer func() { panicked = recover() }()
+		g.update(func(tx *bbolt.Tx) error { panic("bad call") })
+	})
+	waitQueued(g, 2)
+	for i := range 5 {
+		wg.Go(func() {
+			if err := g.update(put(fmt.Sprint("k", i))); err != nil {
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	waitQueued(g, 7)
+	close(release)
+	wg.Wait()
+	if !errors.Is(failErr, boom) {
+		t.Errorf("failing call returned %v, want %v", failErr, boom)
+	}
+	if panicked != "bad call" {
+		t.Errorf("panicking caller recovered %v, want its own panic", panicked)
+	}
+	got := keys(t, g)
+	if got["failed"] || len(got) != 6 {
+		t.Errorf("keys %v, want leader and k0..k4 (not the failed call's write)", got)
+	}
+}

@@ -31,6 +31,7 @@ type group struct {
 	busy  bool // a leader is committing
 	queue []*groupCall
 	last  int           // calls in the last transaction
+	idle  time.Time     // when the last busy spell ended
 	want  int           // a waiting leader's queue target
 	grown chan struct{} // closed when the queue reaches want
 	txs   int           // shared transactions committed or rolled back, for tests
@@ -68,9 +69,19 @@ func (g *group) update(fn func(*bbolt.Tx) error) error {
 		}
 	}
 	g.busy = true
+	if time.Since(g.idle) > idleReset*g.delay {
+		// Quiet for a while: no company is coming.
+		g.last = 1
+	}
 	g.mu.Unlock()
 	return g.leadBatch(c)
 }
+
+// idleReset, times the delay, is how long without a transaction makes a
+// call that finds none under way commit alone at once, however many
+// shared the last one. Between the bursts of a busy spell the pause is
+// shorter, and the next transaction waits for the burst's company.
+const idleReset = 5
 
 // leadBatch commits c and the calls queued behind it, hands the lead to
 // the next queued call (or ends the busy spell) and returns c's own
@@ -102,6 +113,7 @@ func (g *group) leadBatch(c *groupCall) error {
 	g.mu.Lock()
 	if len(g.queue) == 0 {
 		g.busy = false
+		g.idle = time.Now()
 	} else {
 		next := g.queue[0]
 		g.queue = g.queue[1:]

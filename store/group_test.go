@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/bbolt"
 )
@@ -164,5 +165,66 @@ func TestGroupFailureIsolated(t *testing.T) {
 	got := keys(t, g)
 	if got["failed"] || len(got) != 6 {
 		t.Errorf("keys %v, want leader and k0..k4 (not the failed call's write)", got)
+	}
+}
+
+// TestGroupWaitsForCompany: after a shared transaction the next one waits
+// (up to the delay) until as many calls have come, so a busy spell keeps
+// its transactions full; after a quiet spell a lone call commits at once.
+func TestGroupWaitsForCompany(t *testing.T) {
+	g := openGroup(t)
+	g.delay = time.Hour // only company ends the wait in this test
+	var wg sync.WaitGroup
+	release := holdLeader(t, g, &wg)
+	for i := range 3 {
+		wg.Go(func() {
+			if err := g.update(put(fmt.Sprint("a", i))); err != nil {
+				t.Errorf("call a%d: %v", i, err)
+			}
+		})
+	}
+	waitQueued(g, 3)
+	close(release)
+	wg.Wait() // transactions: the held one, then a0..a2 together
+	if g.txs != 2 || g.last != 3 {
+		t.Fatalf("%d transactions, the last of %d calls; want 2, the last of 3", g.txs, g.last)
+	}
+
+	// The next call waits for two more before committing.
+	first := make(chan error, 1)
+	go func() { first <- g.update(put("b0")) }()
+	for {
+		g.mu.Lock()
+		waiting := g.grown != nil
+		g.mu.Unlock()
+		if waiting {
+			break
+		}
+		runtime.Gosched()
+	}
+	if g.txs != 2 {
+		t.Fatalf("the call committed (%d transactions) before its company came", g.txs)
+	}
+	for i := 1; i < 3; i++ {
+		wg.Go(func() {
+			if err := g.update(put(fmt.Sprint("b", i))); err != nil {
+				t.Errorf("call b%d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if g.txs != 3 || len(keys(t, g)) != 7 {
+		t.Errorf("%d transactions and %d keys, want b0..b2 in one: 3 and 7", g.txs, len(keys(t, g)))
+	}
+
+	// Quiet for longer than idleReset delays: a lone call does not wait.
+	g.mu.Lock()
+	g.idle = time.Now().Add(-idleReset*g.delay - time.Minute)
+	g.mu.Unlock()
+	if err := g.update(put("c")); err != nil || g.txs != 4 {
+		t.Errorf("lone call after a quiet spell: %v, %d transactions, want 4", err, g.txs)
 	}
 }

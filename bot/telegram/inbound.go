@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,19 @@ type incoming struct {
 // chats are handled. A message without text is Unsupported, its caption (a
 // photo's) carried for the engine's checks; an edit without text or
 // caption (a live location moving) is ignored.
+// updateID is the Inbound.UpdateID of Telegram's update id: the id itself,
+// but for 0, which the engine takes as "no id" and would never
+// deduplicate. Telegram's ids are positive, but after a week without
+// updates it starts them afresh at a random value, so 0 maps to
+// math.MinInt64, an id no Telegram update has (handled ids are kept per
+// channel, so no other platform's ids meet it).
+func updateID(id int64) int64 {
+	if id == 0 {
+		return math.MinInt64
+	}
+	return id
+}
+
 func translate(u *models.Update, defaultLang string) incoming {
 	switch {
 	case u.Message != nil, u.EditedMessage != nil:
@@ -52,7 +66,7 @@ func translate(u *models.Update, defaultLang string) incoming {
 		}
 		in := bot.Inbound{
 			Key:       Key(m.Chat.ID),
-			UpdateID:  u.ID,
+			UpdateID:  updateID(u.ID),
 			MessageID: m.ID,
 			Name:      m.Chat.FirstName,
 		}
@@ -88,7 +102,7 @@ func translate(u *models.Update, defaultLang string) incoming {
 		}
 		in := bot.Inbound{
 			Key:       Key(chat.ID),
-			UpdateID:  u.ID,
+			UpdateID:  updateID(u.ID),
 			Data:      q.Data,
 			MessageID: msgID,
 			LangHint:  q.From.LanguageCode,

@@ -293,3 +293,32 @@ func TestWebhookBodies(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateZeroDeduplicated: an update with id 0 delivered twice is
+// handled once. The engine takes UpdateID 0 as "no id" and never
+// deduplicates it, so the adapter maps Telegram's id 0 to another.
+func TestUpdateZeroDeduplicated(t *testing.T) {
+	srv := telegramtest.NewServer(t)
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine()
+		ch, stop := runInBubble(t, srv, eng, newCallClock(), nil)
+		defer stop()
+		synctest.Wait()
+		h := ch.Handler()
+		for range 2 {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, telegramtest.WebhookRequest("/", "bubble", textUpdate(0, 4343, "hi")))
+			if w.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200", w.Code)
+			}
+		}
+		synctest.Wait()
+		inbounds, delivered, undelivered := eng.snapshot()
+		if len(inbounds) != 2 || inbounds[0].UpdateID == 0 || inbounds[0].UpdateID != inbounds[1].UpdateID {
+			t.Errorf("inbounds %+v, want the same non-zero UpdateID twice", inbounds)
+		}
+		if n := len(delivered) + undelivered; n != 1 {
+			t.Errorf("%d replies committed for update 0 delivered twice, want 1", n)
+		}
+	})
+}

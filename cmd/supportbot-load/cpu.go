@@ -23,10 +23,10 @@ const (
 
 // cpuByPart sums the CPU time of a CPU profile, as runtime/pprof writes it
 // (gzipped profile.proto), by the "part" label of its samples. Goroutines
-// that timers start (time.AfterFunc: bbolt's batch commits, the typing
-// indicator) carry no label; their samples are charged by their stack, to
-// the bot if they ran this module's or bbolt's code (the demo portal if its
-// own), else to partUnlabeled.
+// that timers start (time.AfterFunc: the store's removal of delivered
+// replies, the typing indicator) carry no label; their samples are charged
+// by their stack, to the bot if they ran this module's or bbolt's code (the
+// demo portal if its own), else to partUnlabeled.
 func cpuByPart(profile []byte) (map[string]time.Duration, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(profile))
 	if err != nil {

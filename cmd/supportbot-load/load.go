@@ -33,7 +33,7 @@ type config struct {
 	// DataDir holds the database; empty uses a new temporary directory,
 	// removed afterwards.
 	DataDir string
-	// Workers is the Telegram channel's worker count (0 = its default).
+	// Workers is the Telegram channel's Workers option (0 = its default).
 	Workers int
 	// StepTimeout is how long a customer waits for a reply.
 	StepTimeout time.Duration

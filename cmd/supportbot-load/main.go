@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long customers start new steps")
 	fs.IntVar(&cfg.DemoCustomers, "demo-customers", cfg.DemoCustomers, "generated demo customers (-1 = one per user); users beyond them track the seeded guest orders")
 	fs.StringVar(&cfg.DataDir, "data-dir", "", "database directory (default: a new temporary directory, removed afterwards)")
-	fs.IntVar(&cfg.Workers, "workers", 0, "Telegram channel workers (0 = the channel's default)")
+	fs.IntVar(&cfg.Workers, "workers", 0, "the Telegram channel's Workers option, which bounds typing indicators in flight (0 = its default); updates are not shared out among workers: each busy chat runs on its own goroutine")
 	fs.DurationVar(&cfg.StepTimeout, "step-timeout", cfg.StepTimeout, "how long a customer waits for a reply: then an error, or with --rush the customer gives up the conversation")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof -tagfocus part=bot)")
 	fs.BoolVar(&cfg.Rush, "rush", false, "customers think between steps (--think) and the impatient retry (--impatient, --patience)")

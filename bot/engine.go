@@ -281,7 +281,9 @@ func (e *Engine) handle(ctx context.Context, in Inbound) ([]Envelope, error) {
 		// The session as it was: read again rather than copied before
 		// every update for the rare one that fails.
 		rev := sess.Rev
-		if sess, err = e.load(ctx, in.Key); err != nil && !errors.Is(err, ErrUnreadable) {
+		// Not ctx: the failure may be that it ran out, and the error
+		// reply, the deletions and the handled id must still be committed.
+		if sess, err = e.load(context.WithoutCancel(ctx), in.Key); err != nil && !errors.Is(err, ErrUnreadable) {
 			return nil, fmt.Errorf("restore session: %w", err)
 		}
 		sess.Rev = rev

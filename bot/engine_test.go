@@ -400,3 +400,33 @@ func TestFailedUpdateKeepsSession(t *testing.T) {
 		t.Errorf("after the failure, replies %q, want the journey to go on from the question", got)
 	}
 }
+
+// TestFailedUpdateOutOfTime: a step that fails because the update's
+// context ran out still commits the error reply and the handled id (the
+// session is read again without that context), so the customer is told
+// and a redelivery is a duplicate.
+func TestFailedUpdateOutOfTime(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "b.db"))
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := testFlow()
+	f.States[1].Enter = func(c context.Context, t *bot.Turn) (string, error) {
+		cancel() // the time is up mid-step
+		return "", c.Err()
+	}
+	e := newEngine(t, db, f)
+	if _, err := e.Handle(context.Background(), bot.Inbound{Key: "t:1", UpdateID: 1, Text: "/echo"}); err != nil {
+		t.Fatal(err)
+	}
+	envs, err := e.Handle(ctx, bot.Inbound{Key: "t:1", UpdateID: 2, Text: "hello"})
+	if err != nil {
+		t.Fatalf("Handle: %v, want the error reply committed", err)
+	}
+	if got := texts(envs); !strings.Contains(got, "Something went wrong on our side") {
+		t.Errorf("replies %q, want the internal error note", got)
+	}
+	if seen, err := db.Handled(context.Background(), "t:1", 2); err != nil || !seen {
+		t.Errorf("update 2 handled = %v, %v; want recorded", seen, err)
+	}
+}

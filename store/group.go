@@ -132,8 +132,8 @@ func (g *group) result(c *groupCall, err error) error {
 }
 
 // commit runs calls in one transaction and sends each its result. A call
-// whose function fails is taken out and told to run alone (errSolo), and
-// the others go again without it.
+// whose function fails among others (or panics) is taken out and told to
+// run alone (errSolo), and the others go again without it.
 func (g *group) commit(calls []*groupCall) {
 	for len(calls) > 0 {
 		failed := -1
@@ -149,7 +149,10 @@ func (g *group) commit(calls []*groupCall) {
 			}
 			return nil
 		})
-		if failed < 0 {
+		var p *panicError
+		if failed < 0 || len(calls) == 1 && !errors.As(err, &p) {
+			// Committed, or a lone call's own answer: no need to run
+			// it again.
 			for _, c := range calls {
 				c.done <- err
 			}
@@ -160,12 +163,17 @@ func (g *group) commit(calls []*groupCall) {
 	}
 }
 
-// safeCall calls fn, turning a panic into an error so that one call's
-// panic fails that call only (it panics again when run alone).
+// panicError is a panic in a call's function, recovered so that it fails
+// that call only: the call then runs alone and panics in its own caller.
+type panicError struct{ v any }
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+// safeCall calls fn, turning a panic into a *panicError.
 func safeCall(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			err = &panicError{p}
 		}
 	}()
 	return fn(tx)

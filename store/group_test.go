@@ -228,3 +228,26 @@ func TestGroupWaitsForCompany(t *testing.T) {
 		t.Errorf("lone call after a quiet spell: %v, %d transactions, want 4", err, g.txs)
 	}
 }
+
+// TestGroupLoneFailure: a call alone in its transaction gets its error at
+// once, its function run once; a lone panic is raised in its caller.
+func TestGroupLoneFailure(t *testing.T) {
+	g := openGroup(t)
+	boom := errors.New("boom")
+	runs := 0
+	err := g.update(func(tx *bbolt.Tx) error { runs++; return boom })
+	if !errors.Is(err, boom) || runs != 1 {
+		t.Errorf("lone failing call: %v after %d runs, want %v after 1", err, runs, boom)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != "lone panic" {
+				t.Errorf("recovered %v, want the call's own panic", p)
+			}
+		}()
+		g.update(func(tx *bbolt.Tx) error { panic("lone panic") })
+	}()
+	if err := g.update(put("after")); err != nil || !keys(t, g)["after"] {
+		t.Errorf("a call after the failures: %v", err)
+	}
+}

@@ -335,8 +335,9 @@ func (db *DB) Delivered(ctx context.Context, ids ...uint64) error {
 // delTimeout runs when the oldest noted envelope may have waited
 // Options.DeliveredDelay. Usually a Commit has removed it since (at a
 // steady pace every reply's mark goes with the next commit): then the timer
-// is set again for the oldest mark left, and only marks that no commit took
-// within the delay get a transaction of their own.
+// is set again for the oldest mark left. Only when a mark has waited the
+// whole delay do the noted marks get a transaction of their own (all of
+// them, the younger ones too).
 func (db *DB) delTimeout() {
 	db.delMu.Lock()
 	db.delTimer = nil
